@@ -1,0 +1,34 @@
+# classifier_monitor — the two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: venv demo test bench build clean
+
+venv: $(STAMP)
+
+# Install the fully pinned set, then make the python/ package importable.
+$(STAMP): requirements.lock requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -c "import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()['purelib'], 'classifier_monitor.pth').write_text('$(CURDIR)/python\n')"
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/python -m classifier_monitor demo
+
+test: venv
+	$(BIN)/python -m pytest -q tests/python
+
+bench: venv
+	$(BIN)/python -m classifier_monitor bench
+
+build: venv
+	$(BIN)/dbt build --project-dir . --profiles-dir profiles
+
+clean:
+	rm -rf $(VENV) target logs warehouse/*.duckdb*

@@ -1,0 +1,32 @@
+{#-
+  The raw rows an incremental staging run must (re)classify.
+
+  Rows are classified per event key (an event's retries, conflicts and labels are
+  judged together), so the scope is every raw row of every key that has a row
+  ingested since the newest row already staged, minus `ingestion_lookback_hours`
+  (rows that land slightly out of ingested_at order are caught), plus rows with
+  no usable ingested_at (they cannot be windowed, and are few), plus the keys a
+  backfill window names. Re-classifying a key from all its raw rows gives exactly
+  what a full refresh gives, so re-reading is idempotent.
+-#}
+{% macro cm_event_key(column) -%}
+    coalesce(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), ''), '(missing event_id)')
+{%- endmacro %}
+
+{% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
+    {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
+    {%- set ingested_at = dbt.safe_cast('ingested_at', dbt.type_timestamp()) -%}
+    select * from {{ source_relation }}
+    where {{ cm_event_key('event_id') }} in (
+        select {{ cm_event_key('event_id') }}
+        from {{ source_relation }}
+        where {{ ingested_at }} is null
+            or {{ ingested_at }} > (
+                select {{ dbt.dateadd('hour', -lookback, "coalesce(max(ingested_at), " ~ cm_timestamp_literal('1900-01-01 00:00:00') ~ ")") }}
+                from {{ target_relation }}
+            )
+            {%- if backfill_filter %}
+            or ({{ backfill_filter }})
+            {%- endif %}
+    )
+{% endmacro %}

@@ -1,0 +1,13 @@
+{#- True when the text parses as a JSON object. Used to quarantine malformed class_scores. -#}
+{% macro cm_is_json_object(expression) %}
+    {{ return(adapter.dispatch('cm_is_json_object', 'classifier_monitor')(expression)) }}
+{% endmacro %}
+
+{#- Portable fallback: a shape check only. Adapters with a JSON parser override it. -#}
+{% macro default__cm_is_json_object(expression) -%}
+    ({{ expression }} like {{ "'{%}'" }})
+{%- endmacro %}
+
+{% macro duckdb__cm_is_json_object(expression) -%}
+    (coalesce(try(json_valid({{ expression }})), false) and try(json_type({{ expression }})) = 'OBJECT')
+{%- endmacro %}

@@ -1,0 +1,68 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_hours',
+        changed_hours_from='int_prediction_counts_hourly',
+        on_schema_change='fail'
+    )
+}}
+
+{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+
+with
+
+counts as (
+    {{ cm_hourly_counts(ref('int_prediction_counts_hourly')) }}
+),
+
+class_metrics as (
+    {{ cm_class_metrics('counts') }}
+),
+
+totals as (
+    select
+        {{ group_keys | join(', ') }},
+        sum(n) as n_predictions,
+        sum(case when actual_class is not null then n else 0 end) as n_labeled,
+        sum(case when actual_class = predicted_class then n else 0 end) as n_correct
+    from counts
+    group by {{ group_keys | join(', ') }}
+    having sum(n) > 0
+),
+
+-- macro averages skip classes whose metric is undefined (0/0), like
+-- scikit-learn with zero_division=nan; weights of the weighted F1 are supports
+class_averages as (
+    select
+        {{ group_keys | join(', ') }},
+        avg(precision) as macro_precision,
+        avg(recall) as macro_recall,
+        avg(f1) as macro_f1,
+        {{ cm_safe_divide('sum(f1 * support)', 'sum(case when f1 is not null then support else 0 end)') }} as weighted_f1
+    from class_metrics
+    group by {{ group_keys | join(', ') }}
+),
+
+final as (
+    select
+        {% for key in group_keys -%}
+        totals.{{ key }},
+        {% endfor -%}
+        cast(totals.n_predictions as {{ dbt.type_bigint() }}) as n_predictions,
+        cast(totals.n_labeled as {{ dbt.type_bigint() }}) as n_labeled,
+        cast(totals.n_correct as {{ dbt.type_bigint() }}) as n_correct,
+        {{ cm_safe_divide('totals.n_correct', 'totals.n_labeled') }} as accuracy,
+        class_averages.macro_precision,
+        class_averages.macro_recall,
+        class_averages.macro_f1,
+        class_averages.weighted_f1,
+        {{ cm_safe_divide('totals.n_labeled', 'totals.n_predictions') }} as label_coverage,
+        {{ cm_consumed_batch(ref('int_prediction_counts_hourly')) }} as _batch_id
+    from totals
+    left join class_averages
+        on {% for key in group_keys -%}
+        class_averages.{{ key }} = totals.{{ key }}{{ ' and ' if not loop.last }}
+        {%- endfor %}
+)
+
+select * from final

@@ -1,0 +1,148 @@
+{#-
+  Every raw inference row, typed and classified, one row per raw row:
+    accepted     the first-ingested valid version of its event_id (one per event)
+    duplicate    an identical retry of the accepted version (counted once)
+    quarantined  malformed (reason names the first rule it breaks) or a
+                 conflicting version of an event_id (reason conflicting_duplicate)
+  Keeping every raw row makes reconciliation exact by construction and lets an
+  incremental run re-judge an event_id from all of its rows.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_event_key',
+        on_schema_change='fail'
+    )
+}}
+
+{%- set slices = cm_config('slice_columns') -%}
+{%- set features = cm_config('numeric_features') + cm_config('categorical_features') -%}
+{%- set skew = cm_config('max_clock_skew_minutes') | int -%}
+{%- set ts = dbt.type_timestamp() -%}
+{%- set str = dbt.type_string() -%}
+{%- set flt = cm_type_double() -%}
+{%- set contract_columns = ['event_id', 'event_time', 'ingested_at', 'model_name', 'model_version', 'predicted_class',
+                            'predicted_score', 'class_scores', 'latency_ms', 'is_error'] + slices + features -%}
+
+with
+
+{% if is_incremental() %}
+raw_rows as (
+    {{ cm_incremental_scope(
+        source('raw', 'inference_events'), this,
+        backfill_filter=cm_backfill_predicate(dbt.safe_cast('event_time', ts))
+    ) }}
+),
+{% else %}
+raw_rows as (
+    select * from {{ source('raw', 'inference_events') }}
+),
+{% endif %}
+
+typed as (
+    select
+        {{ cm_event_key('raw_rows.event_id') }} as _event_key,
+        nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
+        {{ dbt.safe_cast('raw_rows.event_time', ts) }} as event_time,
+        {{ dbt.safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
+        nullif(trim(cast(raw_rows.model_name as {{ str }})), '') as model_name,
+        nullif(trim(cast(raw_rows.model_version as {{ str }})), '') as model_version,
+        nullif(trim(cast(raw_rows.predicted_class as {{ str }})), '') as predicted_class,
+        {{ dbt.safe_cast('raw_rows.predicted_score', flt) }} as predicted_score,
+        cast(raw_rows.class_scores as {{ str }}) as class_scores,
+        {{ dbt.safe_cast('raw_rows.latency_ms', flt) }} as latency_ms,
+        {{ dbt.safe_cast('raw_rows.is_error', dbt.type_boolean()) }} as is_error,
+        {% for column in slices -%}
+        coalesce(cast(raw_rows.{{ column }} as {{ str }}), '{{ cm_config("missing_slice_value") }}') as {{ column }},
+        {% endfor -%}
+        {% for column in cm_config('numeric_features') -%}
+        {{ dbt.safe_cast('raw_rows.' ~ column, flt) }} as {{ column }},
+        {% endfor -%}
+        {% for column in cm_config('categorical_features') -%}
+        cast(raw_rows.{{ column }} as {{ str }}) as {{ column }},
+        {% endfor -%}
+        -- did a present value fail its cast? (a null that was null in raw is fine)
+        (raw_rows.predicted_score is not null and {{ dbt.safe_cast('raw_rows.predicted_score', flt) }} is null) as _bad_score_type,
+        (raw_rows.latency_ms is not null and {{ dbt.safe_cast('raw_rows.latency_ms', flt) }} is null) as _bad_latency_type,
+        (raw_rows.is_error is not null and {{ dbt.safe_cast('raw_rows.is_error', dbt.type_boolean()) }} is null) as _bad_is_error_type,
+        {{ cm_row_to_json('raw_rows', contract_columns) }} as _raw_json
+    from raw_rows
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when event_id is null then 'missing_event_id'
+            when ingested_at is null then 'missing_ingested_at'
+            when event_time is null then 'missing_event_time'
+            when model_name is null then 'missing_model_name'
+            when model_version is null then 'missing_model_version'
+            when predicted_class is null then 'missing_predicted_class'
+            when _bad_score_type or predicted_score < 0 or predicted_score > 1 then 'predicted_score_out_of_range'
+            when _bad_latency_type or latency_ms < 0 then 'invalid_latency_ms'
+            when _bad_is_error_type then 'invalid_is_error'
+            when class_scores is not null and not {{ cm_is_json_object('class_scores') }} then 'invalid_class_scores'
+            when event_time > {{ dbt.dateadd('minute', skew, 'ingested_at') }} then 'event_time_in_future'
+        end as _invalid_reason,
+        -- content hash: every contract column except ingested_at, so retries compare equal
+        {{ cm_row_hash(['event_id', 'event_time', 'model_name', 'model_version', 'predicted_class', 'predicted_score',
+                        'class_scores', 'latency_ms', 'is_error'] + slices + features) }} as _content_hash
+    from typed
+),
+
+ranked as (
+    select
+        validated.*,
+        -- valid rows first, then by arrival: the first-ingested valid version wins
+        row_number() over (
+            partition by _event_key
+            order by case when _invalid_reason is null then 0 else 1 end, ingested_at, _content_hash
+        ) as _arrival_rank,
+        first_value(_content_hash) over (
+            partition by _event_key
+            order by case when _invalid_reason is null then 0 else 1 end, ingested_at, _content_hash
+            rows between unbounded preceding and unbounded following
+        ) as _winner_hash
+    from validated
+),
+
+classified as (
+    select
+        ranked.*,
+        case
+            when _invalid_reason is not null then 'quarantined'
+            when _arrival_rank = 1 then 'accepted'
+            when _content_hash = _winner_hash then 'duplicate'
+            else 'quarantined'
+        end as status,
+        case
+            when _invalid_reason is not null then _invalid_reason
+            when _arrival_rank > 1 and _content_hash <> _winner_hash then 'conflicting_duplicate'
+        end as reason
+    from ranked
+)
+
+select
+    _event_key,
+    status,
+    reason,
+    event_id,
+    event_time,
+    {{ dbt.date_trunc('hour', 'event_time') }} as hour,
+    ingested_at,
+    model_name,
+    model_version,
+    predicted_class,
+    predicted_score,
+    class_scores,
+    latency_ms,
+    coalesce(is_error, false) as is_error,
+    {% for column in slices + features -%}
+    {{ column }},
+    {% endfor -%}
+    _content_hash,
+    case when status = 'quarantined' then _raw_json end as _raw_json,
+    {{ cm_run_marker() }} as _staged_at
+from classified

@@ -1,0 +1,94 @@
+{#-
+  Every raw label row, typed and classified, one row per raw row:
+    applied      the latest valid label of its event_id (labeled_at, then
+                 ingested_at, then content decide), one per event_id
+    superseded   an older label of the same event_id (a correction replaced it,
+                 or it repeats the applied label)
+    quarantined  malformed; reason names the first rule it breaks
+  An event's labels are judged together, from all of its raw rows.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='_event_key',
+        on_schema_change='fail'
+    )
+}}
+
+{%- set skew = cm_config('max_clock_skew_minutes') | int -%}
+{%- set ts = dbt.type_timestamp() -%}
+{%- set str = dbt.type_string() -%}
+{%- set backfill = cm_backfill_predicate(dbt.safe_cast('event_time', ts)) -%}
+
+with
+
+{% if is_incremental() %}
+raw_rows as (
+    {{ cm_incremental_scope(
+        source('raw', 'label_events'), this,
+        backfill_filter=(none if backfill is none else
+            cm_event_key('event_id') ~ " in (select " ~ cm_event_key('event_id') ~ " from "
+            ~ source('raw', 'inference_events') ~ " where " ~ backfill ~ ")")
+    ) }}
+),
+{% else %}
+raw_rows as (
+    select * from {{ source('raw', 'label_events') }}
+),
+{% endif %}
+
+typed as (
+    select
+        {{ cm_event_key('raw_rows.event_id') }} as _event_key,
+        nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
+        nullif(trim(cast(raw_rows.label as {{ str }})), '') as label,
+        {{ dbt.safe_cast('raw_rows.labeled_at', ts) }} as labeled_at,
+        {{ dbt.safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
+        cast(raw_rows.label_source as {{ str }}) as label_source,
+        {{ cm_row_to_json('raw_rows', ['event_id', 'label', 'labeled_at', 'ingested_at', 'label_source']) }} as _raw_json
+    from raw_rows
+),
+
+validated as (
+    select
+        typed.*,
+        case
+            when event_id is null then 'missing_event_id'
+            when ingested_at is null then 'missing_ingested_at'
+            when label is null then 'missing_label'
+            when labeled_at is null then 'missing_labeled_at'
+            when labeled_at > {{ dbt.dateadd('minute', skew, 'ingested_at') }} then 'labeled_at_in_future'
+        end as _invalid_reason,
+        {{ cm_row_hash(['event_id', 'label', 'labeled_at', 'label_source']) }} as _content_hash
+    from typed
+),
+
+ranked as (
+    select
+        validated.*,
+        row_number() over (
+            partition by _event_key
+            order by case when _invalid_reason is null then 0 else 1 end,
+                labeled_at desc, ingested_at desc, _content_hash desc
+        ) as _recency_rank
+    from validated
+)
+
+select
+    _event_key,
+    case
+        when _invalid_reason is not null then 'quarantined'
+        when _recency_rank = 1 then 'applied'
+        else 'superseded'
+    end as status,
+    _invalid_reason as reason,
+    event_id,
+    label,
+    labeled_at,
+    ingested_at,
+    label_source,
+    _content_hash,
+    case when _invalid_reason is not null then _raw_json end as _raw_json,
+    {{ cm_run_marker() }} as _staged_at
+from ranked

@@ -1,0 +1,1 @@
+"""classifier_monitor: metrics pipeline helpers for classification models."""

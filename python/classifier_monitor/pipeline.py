@@ -1,0 +1,91 @@
+"""Run the dbt project in-process against one DuckDB file.
+
+dbt's fixed start-up cost is paid once per Python process instead of once per
+command, which is what makes the demo, the benchmark and the property-based
+tests fast. The DuckDB file stays open in this process between builds (dbt-duckdb
+keeps its connection), so read it with `connect()` here, not from another
+process, while a Pipeline is in use.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class BuildFailed(RuntimeError):
+    """dbt build returned a failure; the message carries dbt's own errors."""
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    seconds: float
+    model_seconds: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(self, db_path: str | Path, work_dir: str | Path | None = None, threads: int = 2):
+        self.db_path = str(db_path)
+        self.work_dir = Path(work_dir) if work_dir else PROJECT_DIR
+        self.threads = threads
+
+    def _env(self):
+        os.environ["CLASSIFIER_MONITOR_DB"] = self.db_path
+        os.environ["CLASSIFIER_MONITOR_THREADS"] = str(self.threads)
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+    def dbt(self, *args: str, vars: dict | None = None, check: bool = True) -> BuildResult:
+        """Invoke a dbt command (e.g. 'build', '--full-refresh') and return timings per node."""
+        from dbt.cli.main import dbtRunner
+
+        self._env()
+        argv = list(args) + [
+            "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(PROJECT_DIR / "profiles"),
+            "--target-path", str(self.work_dir / "target"),
+            "--log-path", str(self.work_dir / "logs"),
+            "--quiet",
+        ]
+        if vars:
+            argv += ["--vars", json.dumps(vars, default=str)]
+        started = time.perf_counter()
+        result = dbtRunner().invoke(argv)
+        seconds = time.perf_counter() - started
+        timings, messages = {}, []
+        for node_result in getattr(result.result, "results", None) or []:
+            name = getattr(node_result.node, "name", str(node_result.node))
+            timings[name] = node_result.execution_time
+            if str(node_result.status) not in ("success", "pass"):
+                messages.append(f"{name}: {node_result.status}: {node_result.message}")
+        if result.exception is not None:
+            messages.append(str(result.exception))
+        build = BuildResult(bool(result.success), seconds, timings, messages)
+        if check and not build.success:
+            raise BuildFailed("dbt " + " ".join(args) + " failed:\n" + "\n".join(messages))
+        return build
+
+    def build(self, full_refresh: bool = False, select: str | None = None, vars: dict | None = None,
+              check: bool = True) -> BuildResult:
+        args = ["build"]
+        if full_refresh:
+            args.append("--full-refresh")
+        if select:
+            args += ["--select", select]
+        return self.dbt(*args, vars=vars, check=check)
+
+    @contextmanager
+    def connect(self):
+        con = duckdb.connect(self.db_path)
+        try:
+            yield con
+        finally:
+            con.close()
