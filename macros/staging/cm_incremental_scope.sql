@@ -6,7 +6,8 @@
   ingested since the newest row already staged, minus `ingestion_lookback_hours`
   (rows that land slightly out of ingested_at order are caught), plus rows with
   no usable ingested_at (they cannot be windowed, and are few), plus the keys a
-  backfill window names. Re-classifying a key from all its raw rows gives exactly
+  backfill window names, plus the quarantined keys when `readmit_quarantined` is
+  set (true/'all', or one reason). Re-classifying a key from all its raw rows gives exactly
   what a full refresh gives, so re-reading is idempotent.
 -#}
 {% macro cm_event_key(column) -%}
@@ -15,6 +16,7 @@
 
 {% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
     {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
+    {%- set readmit = cm_config('readmit_quarantined') -%}
     {%- set ingested_at = dbt.safe_cast('ingested_at', dbt.type_timestamp()) -%}
     select * from {{ source_relation }}
     where {{ cm_event_key('event_id') }} in (
@@ -29,4 +31,14 @@
             or ({{ backfill_filter }})
             {%- endif %}
     )
+    {%- if readmit %}
+    -- re-admission: judge quarantined keys again (after a rule or config fix)
+    or {{ cm_event_key('event_id') }} in (
+        select _event_key from {{ target_relation }}
+        where status = 'quarantined'
+        {%- if readmit is string and readmit not in ('all', 'true') %}
+            and reason = '{{ readmit }}'
+        {%- endif %}
+    )
+    {%- endif %}
 {% endmacro %}
