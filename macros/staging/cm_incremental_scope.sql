@@ -17,7 +17,7 @@
 {% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
     {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
     {%- set readmit = cm_config('readmit_quarantined') -%}
-    {%- set ingested_at = dbt.safe_cast('ingested_at', dbt.type_timestamp()) -%}
+    {%- set ingested_at = cm_safe_cast('ingested_at', dbt.type_timestamp()) -%}
     select * from {{ source_relation }}
     where {{ cm_event_key('event_id') }} in (
         select {{ cm_event_key('event_id') }}

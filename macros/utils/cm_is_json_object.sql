@@ -8,6 +8,7 @@
     ({{ expression }} like {{ "'{%}'" }})
 {%- endmacro %}
 
+{#- One parse: valid JSON text that starts with '{' is an object. -#}
 {% macro duckdb__cm_is_json_object(expression) -%}
-    (coalesce(try(json_valid({{ expression }})), false) and try(json_type({{ expression }})) = 'OBJECT')
+    (ltrim({{ expression }}) like {{ "'{%'" }} and coalesce(json_valid({{ expression }}), false))
 {%- endmacro %}

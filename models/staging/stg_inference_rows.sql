@@ -22,6 +22,9 @@
 {%- set ts = dbt.type_timestamp() -%}
 {%- set str = dbt.type_string() -%}
 {%- set flt = cm_type_double() -%}
+{%- set cast_columns = {'event_time': ts, 'ingested_at': ts, 'predicted_score': flt, 'latency_ms': flt,
+                         'is_error': dbt.type_boolean()} -%}
+{%- for column in cm_config('numeric_features') -%}{%- do cast_columns.update({column: flt}) -%}{%- endfor -%}
 {%- set contract_columns = ['event_id', 'event_time', 'ingested_at', 'model_name', 'model_version', 'predicted_class',
                             'predicted_score', 'class_scores', 'latency_ms', 'is_error'] + slices + features -%}
 
@@ -31,7 +34,7 @@ with
 raw_rows as (
     {{ cm_incremental_scope(
         source('raw', 'inference_events'), this,
-        backfill_filter=cm_backfill_predicate(dbt.safe_cast('event_time', ts))
+        backfill_filter=cm_backfill_predicate(cm_safe_cast('event_time', ts))
     ) }}
 ),
 {% else %}
@@ -44,29 +47,36 @@ typed as (
     select
         {{ cm_event_key('raw_rows.event_id') }} as _event_key,
         nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
-        {{ dbt.safe_cast('raw_rows.event_time', ts) }} as event_time,
-        {{ dbt.safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
+        {{ cm_safe_cast('raw_rows.event_time', ts) }} as event_time,
+        {{ cm_safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
         nullif(trim(cast(raw_rows.model_name as {{ str }})), '') as model_name,
         nullif(trim(cast(raw_rows.model_version as {{ str }})), '') as model_version,
         nullif(trim(cast(raw_rows.predicted_class as {{ str }})), '') as predicted_class,
-        {{ dbt.safe_cast('raw_rows.predicted_score', flt) }} as predicted_score,
+        {{ cm_safe_cast('raw_rows.predicted_score', flt) }} as predicted_score,
         cast(raw_rows.class_scores as {{ str }}) as class_scores,
-        {{ dbt.safe_cast('raw_rows.latency_ms', flt) }} as latency_ms,
-        {{ dbt.safe_cast('raw_rows.is_error', dbt.type_boolean()) }} as is_error,
+        {{ cm_safe_cast('raw_rows.latency_ms', flt) }} as latency_ms,
+        {{ cm_safe_cast('raw_rows.is_error', dbt.type_boolean()) }} as is_error,
         {% for column in slices -%}
         coalesce(cast(raw_rows.{{ column }} as {{ str }}), '{{ cm_config("missing_slice_value") }}') as {{ column }},
         {% endfor -%}
         {% for column in cm_config('numeric_features') -%}
-        {{ dbt.safe_cast('raw_rows.' ~ column, flt) }} as {{ column }},
+        {{ cm_safe_cast('raw_rows.' ~ column, flt) }} as {{ column }},
         {% endfor -%}
         {% for column in cm_config('categorical_features') -%}
         cast(raw_rows.{{ column }} as {{ str }}) as {{ column }},
         {% endfor -%}
-        -- did a present value fail its cast? (a null that was null in raw is fine)
-        (raw_rows.predicted_score is not null and {{ dbt.safe_cast('raw_rows.predicted_score', flt) }} is null) as _bad_score_type,
-        (raw_rows.latency_ms is not null and {{ dbt.safe_cast('raw_rows.latency_ms', flt) }} is null) as _bad_latency_type,
-        (raw_rows.is_error is not null and {{ dbt.safe_cast('raw_rows.is_error', dbt.type_boolean()) }} is null) as _bad_is_error_type,
-        {{ cm_row_to_json('raw_rows', contract_columns) }} as _raw_json
+        -- a present value that failed its cast (a null that was null in raw is fine)
+        (raw_rows.predicted_score is not null and {{ cm_safe_cast('raw_rows.predicted_score', flt) }} is null) as _bad_score_type,
+        (raw_rows.latency_ms is not null and {{ cm_safe_cast('raw_rows.latency_ms', flt) }} is null) as _bad_latency_type,
+        (raw_rows.is_error is not null and {{ cm_safe_cast('raw_rows.is_error', dbt.type_boolean()) }} is null) as _bad_is_error_type,
+        -- keep the raw row only where a cast lost something: computing it for
+        -- every row would be the most expensive expression of the model
+        case when
+            {%- for column, type in cast_columns.items() %}
+            (raw_rows.{{ column }} is not null and {{ cm_safe_cast('raw_rows.' ~ column, type) }} is null){{ ' or' if not loop.last }}
+            {%- endfor %}
+        then {{ cm_row_to_json('raw_rows', contract_columns) }}
+        end as _raw_json
     from raw_rows
 ),
 
@@ -92,9 +102,27 @@ validated as (
     from typed
 ),
 
+-- Most event_ids have a single raw row; ranking only the keys with several
+-- rows keeps the expensive partitioned sort to the few percent that need it.
+key_sizes as (
+    select _event_key, count(*) as key_rows
+    from validated
+    group by _event_key
+),
+
+sized as (
+    select validated.*, key_sizes.key_rows
+    from validated
+    inner join key_sizes on key_sizes._event_key = validated._event_key
+),
+
 ranked as (
+    select sized.*, 1 as _arrival_rank, _content_hash as _winner_hash
+    from sized
+    where key_rows = 1
+    union all
     select
-        validated.*,
+        sized.*,
         -- valid rows first, then by arrival: the first-ingested valid version wins
         row_number() over (
             partition by _event_key
@@ -105,7 +133,8 @@ ranked as (
             order by case when _invalid_reason is null then 0 else 1 end, ingested_at, _content_hash
             rows between unbounded preceding and unbounded following
         ) as _winner_hash
-    from validated
+    from sized
+    where key_rows > 1
 ),
 
 classified as (
@@ -143,6 +172,6 @@ select
     {{ column }},
     {% endfor -%}
     _content_hash,
-    case when status = 'quarantined' then _raw_json end as _raw_json,
+    _raw_json,
     {{ cm_run_marker() }} as _staged_at
 from classified

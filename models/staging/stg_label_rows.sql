@@ -19,7 +19,7 @@
 {%- set skew = cm_config('max_clock_skew_minutes') | int -%}
 {%- set ts = dbt.type_timestamp() -%}
 {%- set str = dbt.type_string() -%}
-{%- set backfill = cm_backfill_predicate(dbt.safe_cast('event_time', ts)) -%}
+{%- set backfill = cm_backfill_predicate(cm_safe_cast('event_time', ts)) -%}
 
 with
 
@@ -43,10 +43,15 @@ typed as (
         {{ cm_event_key('raw_rows.event_id') }} as _event_key,
         nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
         nullif(trim(cast(raw_rows.label as {{ str }})), '') as label,
-        {{ dbt.safe_cast('raw_rows.labeled_at', ts) }} as labeled_at,
-        {{ dbt.safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
+        {{ cm_safe_cast('raw_rows.labeled_at', ts) }} as labeled_at,
+        {{ cm_safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
         cast(raw_rows.label_source as {{ str }}) as label_source,
-        {{ cm_row_to_json('raw_rows', ['event_id', 'label', 'labeled_at', 'ingested_at', 'label_source']) }} as _raw_json
+        -- the raw row, only where a cast lost something (see stg_inference_rows)
+        case when
+            (raw_rows.labeled_at is not null and {{ cm_safe_cast('raw_rows.labeled_at', ts) }} is null)
+            or (raw_rows.ingested_at is not null and {{ cm_safe_cast('raw_rows.ingested_at', ts) }} is null)
+        then {{ cm_row_to_json('raw_rows', ['event_id', 'label', 'labeled_at', 'ingested_at', 'label_source']) }}
+        end as _raw_json
     from raw_rows
 ),
 
@@ -64,15 +69,33 @@ validated as (
     from typed
 ),
 
+-- see stg_inference_rows: rank only the event_ids with several label rows
+key_sizes as (
+    select _event_key, count(*) as key_rows
+    from validated
+    group by _event_key
+),
+
+sized as (
+    select validated.*, key_sizes.key_rows
+    from validated
+    inner join key_sizes on key_sizes._event_key = validated._event_key
+),
+
 ranked as (
+    select sized.*, 1 as _recency_rank
+    from sized
+    where key_rows = 1
+    union all
     select
-        validated.*,
+        sized.*,
         row_number() over (
             partition by _event_key
             order by case when _invalid_reason is null then 0 else 1 end,
                 labeled_at desc, ingested_at desc, _content_hash desc
         ) as _recency_rank
-    from validated
+    from sized
+    where key_rows > 1
 )
 
 select
@@ -89,6 +112,6 @@ select
     ingested_at,
     label_source,
     _content_hash,
-    case when _invalid_reason is not null then _raw_json end as _raw_json,
+    _raw_json,
     {{ cm_run_marker() }} as _staged_at
 from ranked

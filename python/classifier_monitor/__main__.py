@@ -1,0 +1,3 @@
+from classifier_monitor.cli import main
+
+raise SystemExit(main())

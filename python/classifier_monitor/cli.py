@@ -1,0 +1,107 @@
+"""Command line: `python -m classifier_monitor <command>` (also what the Makefile runs).
+
+Commands
+  demo        generate demo data, build, deliver a day of late labels, build again, summarise
+  generate    write generated raw tables into a DuckDB file (all rows, or up to --until)
+  build       dbt build (incremental), or --full-refresh
+  backfill    recompute the rollups of every hour in [--start, --end)
+  bench       the benchmark of the README (10M inferences by default)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from classifier_monitor.pipeline import PROJECT_DIR, Pipeline
+
+DEFAULT_DB = os.environ.get("CLASSIFIER_MONITOR_DB", str(PROJECT_DIR / "warehouse" / "monitor.duckdb"))
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _pipeline(args) -> Pipeline:
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    return Pipeline(args.db)
+
+
+def cmd_generate(args) -> int:
+    from classifier_monitor.generator import GeneratorConfig, write_demo
+
+    cfg = GeneratorConfig(n_inferences=args.inferences, days=args.days, seed=args.seed)
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    counts = write_demo(args.db, cfg, until=args.until, progress=True)
+    for key, value in counts.items():
+        print(f"{key:>28}: {value:,}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    result = _pipeline(args).build(full_refresh=args.full_refresh, select=args.select, check=False)
+    print("\n".join(result.messages) or f"build ok in {result.seconds:.1f}s")
+    return 0 if result.success else 1
+
+
+def cmd_backfill(args) -> int:
+    window = {"backfill_start": str(args.start), "backfill_end": str(args.end)}
+    result = _pipeline(args).build(vars=window, check=False)
+    print("\n".join(result.messages) or f"backfill of [{args.start}, {args.end}) ok in {result.seconds:.1f}s")
+    return 0 if result.success else 1
+
+
+def cmd_demo(args) -> int:
+    from classifier_monitor.demo import run_demo
+
+    return run_demo(args.db, n_inferences=args.inferences, days=args.days, seed=args.seed)
+
+
+def cmd_bench(args) -> int:
+    from classifier_monitor.bench import run_bench
+
+    return run_bench(args.db, n_inferences=args.inferences, days=args.days)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="classifier_monitor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, **defaults):
+        sub = commands.add_parser(name)
+        sub.add_argument("--db", default=defaults.pop("db", DEFAULT_DB), help="DuckDB file")
+        sub.set_defaults(func=func)
+        return sub
+
+    sub = add("generate", cmd_generate)
+    sub.add_argument("--inferences", type=int, default=1_000_000)
+    sub.add_argument("--days", type=int, default=14)
+    sub.add_argument("--seed", type=int, default=42)
+    sub.add_argument("--until", type=_timestamp, default=None, help="deliver rows ingested up to this UTC time")
+
+    sub = add("build", cmd_build)
+    sub.add_argument("--full-refresh", action="store_true")
+    sub.add_argument("--select", default=None)
+
+    sub = add("backfill", cmd_backfill)
+    sub.add_argument("--start", type=_timestamp, required=True, help="first hour (UTC), inclusive")
+    sub.add_argument("--end", type=_timestamp, required=True, help="end (UTC), exclusive")
+
+    sub = add("demo", cmd_demo)
+    sub.add_argument("--inferences", type=int, default=1_000_000)
+    sub.add_argument("--days", type=int, default=14)
+    sub.add_argument("--seed", type=int, default=42)
+
+    sub = add("bench", cmd_bench, db=str(PROJECT_DIR / "warehouse" / "bench.duckdb"))
+    sub.add_argument("--inferences", type=int, default=10_000_000)
+    sub.add_argument("--days", type=int, default=30)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
