@@ -1,0 +1,84 @@
+"""Late labels update exactly the hours their events belong to; a backfill
+recomputes exactly the hours of its window."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from classifier_monitor.contract import append_rows
+
+T0 = datetime(2026, 4, 1)
+
+
+def inference(i: int, hour: int) -> dict:
+    at = T0 + timedelta(hours=hour, minutes=i % 50)
+    return {"event_id": f"e{i}", "event_time": at, "ingested_at": at + timedelta(seconds=1), "model_name": "m",
+            "model_version": "v1", "predicted_class": "ab"[i % 2], "predicted_score": 0.8,
+            "region": ["eu", "us"][i % 3 == 0], "device": "mobile", "channel": "web"}
+
+
+def label(i: int, cls: str, at: datetime) -> dict:
+    return {"event_id": f"e{i}", "label": cls, "labeled_at": at, "ingested_at": at + timedelta(seconds=1)}
+
+
+def hourly(con):
+    return {row[:4]: row[4:] for row in con.execute(
+        "select hour, model_version, slice_name, slice_value, n_predictions, n_labeled, n_correct, accuracy "
+        "from marts.fct_model_metrics_hourly").fetchall()}
+
+
+@pytest.fixture
+def month(pipeline):
+    """30 days x 4 events, half labeled on arrival."""
+    events = [inference(i, hour=(i // 4) * 6) for i in range(480)]
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", events)
+        append_rows(con, "label_events", [label(i, "ab"[i % 2], events[i]["event_time"]) for i in range(0, 480, 2)])
+    pipeline.build()
+    return pipeline, events
+
+
+def test_late_labels_change_their_hours_and_nothing_else(month):
+    pipeline, events = month
+    with pipeline.connect() as con:
+        before = hourly(con)
+    now = T0 + timedelta(days=40)
+    late = [label(1, "a", now), label(3, "b", now), label(401, "b", now),   # first labels, weeks late
+            label(0, "b", now)]                                            # a correction
+    with pipeline.connect() as con:
+        append_rows(con, "label_events", late)
+    pipeline.build()
+    with pipeline.connect() as con:
+        after = hourly(con)
+    changed = {key[0] for key in before if before[key] != after.get(key)}
+    assert changed == {events[0]["event_time"].replace(minute=0), events[401]["event_time"].replace(minute=0)}
+    assert set(before) == set(after)
+
+
+def test_backfill_recomputes_its_window_only(month):
+    pipeline, events = month
+    with pipeline.connect() as con:
+        truth = hourly(con)
+        # damage the counts inside and outside the window, as a bad manual edit would
+        con.execute("update intermediate.int_prediction_counts_hourly set n = n + 7 "
+                    "where hour in (timestamp '2026-04-03 00:00', timestamp '2026-04-20 00:00')")
+        con.execute("update marts.fct_model_metrics_hourly set n_predictions = -1 "
+                    "where hour in (timestamp '2026-04-03 00:00', timestamp '2026-04-20 00:00')")
+    pipeline.build(vars={"backfill_start": "2026-04-02 00:00:00", "backfill_end": "2026-04-05 00:00:00"})
+    with pipeline.connect() as con:
+        repaired = hourly(con)
+    inside = {key for key in truth if key[0] == datetime(2026, 4, 3)}
+    outside = {key for key in truth if key[0] == datetime(2026, 4, 20)}
+    assert inside and outside
+    assert all(repaired[key] == truth[key] for key in inside)
+    assert all(repaired[key][0] == -1 for key in outside)
+    # the rest is untouched
+    assert all(repaired[key] == truth[key] for key in truth if key[0] not in (datetime(2026, 4, 3), datetime(2026, 4, 20)))
+
+
+def test_a_backfill_of_an_intact_window_changes_nothing(month):
+    pipeline, _ = month
+    with pipeline.connect() as con:
+        before = hourly(con)
+    pipeline.build(vars={"backfill_start": "2026-04-01 00:00:00", "backfill_end": "2026-05-01 00:00:00"})
+    with pipeline.connect() as con:
+        assert hourly(con) == before
