@@ -1,0 +1,114 @@
+"""`make bench`: the README's performance figures, measured in one run.
+
+1. 10M inferences over 30 days (generator), everything but the last hour delivered.
+2. Full build; time of the three marts and of the whole build.
+3. Incremental run: the last hour of inferences plus every label that landed in
+   that hour (late labels spread over the previous weeks).
+4. The same with twice the history (20M inferences over 60 days).
+5. Floor: one hand-written DuckDB statement computing the same hourly confusion
+   counts with grouping sets over the labeled, deduplicated inferences.
+Model times are dbt's own per-model execution times.
+"""
+from __future__ import annotations
+
+import resource
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from classifier_monitor.pipeline import Pipeline
+
+MARTS = ("fct_confusion_matrix_hourly", "fct_class_metrics_hourly", "fct_model_metrics_hourly")
+FLOOR_SQL = """
+create or replace temp table bench_floor as
+select hour, model_name, model_version,
+       case when grouping(region) = 0 then 'region' when grouping(device) = 0 then 'device'
+            when grouping(channel) = 0 then 'channel' else 'all' end as slice_name,
+       coalesce(region, device, channel, 'all') as slice_value,
+       label as actual_class, predicted_class, count(*) as n
+from staging.stg_inference_events
+join staging.stg_label_events using (event_id)
+group by grouping sets ((hour, model_name, model_version, label, predicted_class, region),
+                        (hour, model_name, model_version, label, predicted_class, device),
+                        (hour, model_name, model_version, label, predicted_class, channel),
+                        (hour, model_name, model_version, label, predicted_class))
+"""
+
+
+def _models_only(result) -> dict[str, float]:
+    return {name: seconds for name, seconds in result.model_seconds.items()
+            if not name.startswith(("not_null", "unique", "accepted_values", "cm_unique", "assert_", "relationships"))}
+
+
+def _scenario(db: Path, n_inferences: int, days: int, label: str) -> dict:
+    from classifier_monitor.generator import GeneratorConfig, deliver, generate
+
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    cfg = GeneratorConfig(n_inferences=n_inferences, days=days, seed=11)
+    pipe = Pipeline(db, work_dir=db.parent / f"bench-dbt-{label}")
+    cut = cfg.end - timedelta(hours=1)
+    started = time.perf_counter()
+    with pipe.connect() as con:
+        generate(con, cfg, progress=True)
+        deliver(con, until=cut)
+        con.execute("checkpoint")
+    figures = {"generate_s": time.perf_counter() - started}
+
+    full = pipe.build()
+    models = _models_only(full)
+    figures.update(full_build_wall_s=full.seconds, full_build_models_s=sum(models.values()),
+                   full_marts_s=sum(models[m] for m in MARTS), full_models=models)
+    with pipe.connect() as con:
+        new_rows = deliver(con, since=cut, until=cfg.end)
+        spread = con.execute("""
+            select count(distinct e.hour), min(e.hour), max(e.hour)
+            from raw.label_events l join staging.stg_inference_events e using (event_id)
+            where l.ingested_at > ? and l.ingested_at <= ?""", [cut, cfg.end]).fetchone()
+    incremental = pipe.build()
+    models = _models_only(incremental)
+    figures.update(new_rows=new_rows, late_label_hours=spread[0], late_label_span=(spread[1], spread[2]),
+                   incremental_wall_s=incremental.seconds, incremental_models_s=sum(models.values()),
+                   incremental_models=models)
+    with pipe.connect() as con:
+        started = time.perf_counter()
+        con.execute(FLOOR_SQL)
+        figures["floor_s"] = time.perf_counter() - started
+        figures["labeled_rows"] = con.execute("select count(*) from staging.stg_label_events").fetchone()[0]
+    return figures
+
+
+def run_bench(db_path: str, n_inferences: int = 10_000_000, days: int = 30) -> int:
+    db = Path(db_path)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    base = _scenario(db, n_inferences, days, "base")
+    double = _scenario(db.with_name(db.stem + "-2x.duckdb"), 2 * n_inferences, 2 * days, "double")
+
+    print(f"\n== Benchmark: {n_inferences:,} inferences over {days} days ==")
+    print(f"generate                          {base['generate_s']:8.1f} s")
+    print(f"full build, all models            {base['full_build_models_s']:8.1f} s   (wall {base['full_build_wall_s']:.1f} s)")
+    print(f"full build, the three marts       {base['full_marts_s']:8.2f} s")
+    print(f"floor (one grouping-sets query)   {base['floor_s']:8.2f} s   -> marts / floor = "
+          f"{base['full_marts_s'] / base['floor_s']:.2f}x")
+    for name, figures in (("history x1", base), ("history x2", double)):
+        print(f"incremental run, {name}: models {figures['incremental_models_s']:.2f} s (wall "
+              f"{figures['incremental_wall_s']:.1f} s), new rows {figures['new_rows']}, late labels over "
+              f"{figures['late_label_hours']} hours")
+    print(f"incremental ratio x2 / x1          {double['incremental_models_s'] / base['incremental_models_s']:8.2f}")
+    print("\nper-model seconds, incremental (x1 | x2):")
+    for name in base["incremental_models"]:
+        print(f"  {name:40s} {base['incremental_models'][name]:6.2f} | {double['incremental_models'].get(name, 0):6.2f}")
+    print("\nper-model seconds, full build (x1):")
+    for name, seconds in sorted(base["full_models"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name:40s} {seconds:6.2f}")
+    try:
+        from classifier_monitor.bench_drift import run as run_drift
+    except ImportError:
+        run_drift = None
+    if run_drift is not None:
+        print("\n== Drift ==")
+        for key, value in run_drift(str(db)).items():
+            print(f"  {key}: {value}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak:,.0f} MiB")
+    return 0
