@@ -6,10 +6,13 @@
 -#}
 {% macro cm_changed_hours(target, upstream) %}
     {%- set backfill = cm_backfill_predicate('hour') -%}
+    {%- set consumed = cm_query_value("select max(_batch_id) from " ~ target, 0) -%}
+    {%- set available = cm_query_value("select max(_batch_id) from " ~ upstream, 0) -%}
     select distinct hour from {{ upstream }}
-    where _batch_id > (select coalesce(max(_batch_id), 0) from {{ target }})
-        or (select coalesce(max(_batch_id), 0) from {{ upstream }})
-            < (select coalesce(max(_batch_id), 0) from {{ target }})
+    where _batch_id > {{ consumed }}
+        {%- if available < consumed %}
+        or true
+        {%- endif %}
         {%- if backfill %}
         or ({{ backfill }})
         {%- endif %}

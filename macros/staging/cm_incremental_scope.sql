@@ -18,15 +18,18 @@
     {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
     {%- set readmit = cm_config('readmit_quarantined') -%}
     {%- set ingested_at = cm_safe_cast('ingested_at', dbt.type_timestamp()) -%}
+    {%- set since = cm_query_value(
+        "select " ~ dbt.dateadd('hour', -lookback, "max(ingested_at)") ~ " from " ~ target_relation) -%}
     select * from {{ source_relation }}
     where {{ cm_event_key('event_id') }} in (
         select {{ cm_event_key('event_id') }}
         from {{ source_relation }}
         where {{ ingested_at }} is null
-            or {{ ingested_at }} > (
-                select {{ dbt.dateadd('hour', -lookback, "coalesce(max(ingested_at), " ~ cm_timestamp_literal('1900-01-01 00:00:00') ~ ")") }}
-                from {{ target_relation }}
-            )
+            {%- if since is not none %}
+            or {{ ingested_at }} > {{ cm_timestamp_literal(since) }}
+            {%- else %}
+            or true
+            {%- endif %}
             {%- if backfill_filter %}
             or ({{ backfill_filter }})
             {%- endif %}

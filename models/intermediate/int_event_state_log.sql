@@ -21,19 +21,18 @@
 with
 
 {% if is_incremental() %}
+{%- set last_batch = cm_query_value("select max(batch_id) from " ~ this, 0) -%}
+{%- set staged_through = cm_query_value("select max(_staged_through) from " ~ this, '1900-01-01 00:00:00') %}
 previous_run as (
-    select
-        coalesce(max(batch_id), 0) as batch_id,
-        coalesce(max(_staged_through), {{ cm_timestamp_literal('1900-01-01 00:00:00') }}) as staged_through
-    from {{ this }}
+    select cast({{ last_batch }} as {{ dbt.type_bigint() }}) as batch_id
 ),
 
 touched_events as (
     select event_id from {{ ref('stg_inference_rows') }}
-    where _staged_at > (select staged_through from previous_run) and event_id is not null
+    where _staged_at > {{ cm_timestamp_literal(staged_through) }} and event_id is not null
     union
     select event_id from {{ ref('stg_label_rows') }}
-    where _staged_at > (select staged_through from previous_run) and event_id is not null
+    where _staged_at > {{ cm_timestamp_literal(staged_through) }} and event_id is not null
 ),
 
 inferences as (
@@ -74,10 +73,9 @@ labels as (
 current_states as (
     select
         inferences.event_id,
-        {% for column in state if column != 'actual_class' -%}
-        inferences.{{ column }},
+        {% for column in state -%}
+        {{ cm_state_column_expression(column, 'inferences', 'labels') }} as {{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
-        labels.label as actual_class
     from inferences
     left join labels on labels.event_id = inferences.event_id
 ),
@@ -93,7 +91,7 @@ changed_states as (
         {%- else -%}
         false as has_prev,
         {% for column in state -%}
-        cast(null as {{ dbt.type_timestamp() if column == 'hour' else dbt.type_string() }}) as prev_{{ column }}{{ ',' if not loop.last }}
+        cast(null as {{ cm_state_column_type(column) }}) as prev_{{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
         {%- endif %}
     from current_states

@@ -45,16 +45,10 @@ log as (
     select * from {{ ref('int_event_state_log') }}
 ),
 
-{% if is_incremental() %}
-applied as (
-    select coalesce(max(_batch_id), 0) as batch_id from {{ this }}
-),
-{% endif %}
-
 log_rows as (
     select * from log
     {% if is_incremental() -%}
-    where batch_id > (select batch_id from applied)
+    where batch_id > {{ cm_query_value("select max(_batch_id) from " ~ this, 0) }}
     {%- endif %}
 ),
 

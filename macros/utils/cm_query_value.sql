@@ -1,0 +1,15 @@
+{#-
+  Run a one-value query when the model executes and return the value, or
+  `default` while dbt parses. Incremental watermarks are inlined as literals
+  this way so the warehouse can prune storage by them (DuckDB zone maps,
+  partition pruning elsewhere); a scalar subquery would be evaluated row by row
+  over the whole history.
+-#}
+{% macro cm_query_value(sql, default=none) %}
+    {%- if not execute -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {%- set result = run_query(sql) -%}
+    {%- set value = result.columns[0].values()[0] if result.rows | length > 0 else none -%}
+    {{ return(default if value is none else value) }}
+{% endmacro %}
