@@ -5,6 +5,7 @@ Commands
   generate    write generated raw tables into a DuckDB file (all rows, or up to --until)
   build       dbt build (incremental), or --full-refresh
   backfill    recompute the rollups of every hour in [--start, --end)
+  load-labels append a CSV/Parquet file of (late) labels to the raw table and build
   bench       the benchmark of the README (10M inferences by default)
 """
 from __future__ import annotations
@@ -53,6 +54,20 @@ def cmd_backfill(args) -> int:
     return 0 if result.success else 1
 
 
+def cmd_load_labels(args) -> int:
+    from classifier_monitor.labels_file import load_labels
+
+    pipe = _pipeline(args)
+    with pipe.connect() as con:
+        appended = load_labels(con, args.file)
+    print(f"appended {appended:,} label rows from {args.file}")
+    if args.no_build:
+        return 0
+    result = pipe.build(check=False)
+    print("\n".join(result.messages) or f"build ok in {result.seconds:.1f}s")
+    return 0 if result.success else 1
+
+
 def cmd_demo(args) -> int:
     from classifier_monitor.demo import run_demo
 
@@ -89,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = add("backfill", cmd_backfill)
     sub.add_argument("--start", type=_timestamp, required=True, help="first hour (UTC), inclusive")
     sub.add_argument("--end", type=_timestamp, required=True, help="end (UTC), exclusive")
+
+    sub = add("load-labels", cmd_load_labels)
+    sub.add_argument("file", help="CSV or Parquet with event_id, label [, labeled_at, label_source]")
+    sub.add_argument("--no-build", action="store_true", help="only append; the next scheduled build applies them")
 
     sub = add("demo", cmd_demo)
     sub.add_argument("--inferences", type=int, default=1_000_000)
