@@ -16,7 +16,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from classifier_monitor.pipeline import PROJECT_DIR, Pipeline
+from classifier_monitor.pipeline import EXIT_LOCKED, PROJECT_DIR, Pipeline, RunLocked
 
 DEFAULT_DB = os.environ.get("CLASSIFIER_MONITOR_DB", str(PROJECT_DIR / "warehouse" / "monitor.duckdb"))
 
@@ -119,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument("--days", type=int, default=30)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except RunLocked as locked:
+        print(f"classifier_monitor: {locked}", file=sys.stderr)
+        return EXIT_LOCKED
 
 
 if __name__ == "__main__":

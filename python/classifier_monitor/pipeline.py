@@ -24,6 +24,47 @@ class BuildFailed(RuntimeError):
     """dbt build returned a failure; the message carries dbt's own errors."""
 
 
+class RunLocked(RuntimeError):
+    """Another run holds the warehouse; this one did nothing."""
+
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: try again later
+
+
+@contextmanager
+def run_lock(db_path: str | Path):
+    """An exclusive, non-blocking lock beside the DuckDB file for the length of a run.
+
+    Two overlapping scheduled runs must not interleave: the second fails at once
+    with a message that names the holder, and changes nothing. The lock is an
+    flock, so it disappears with its process even after a crash.
+    """
+    import fcntl
+
+    lock_path = Path(str(db_path) + ".run.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise RunLocked(f"another classifier_monitor run is in progress on {db_path} ({holder}); "
+                        f"this run changed nothing. Lock file: {lock_path}") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.seek(0)
+        handle.truncate()
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
 @dataclass
 class BuildResult:
     success: bool
@@ -58,7 +99,8 @@ class Pipeline:
         if vars:
             argv += ["--vars", json.dumps(vars, default=str)]
         started = time.perf_counter()
-        result = dbtRunner().invoke(argv)
+        with run_lock(self.db_path):
+            result = dbtRunner().invoke(argv)
         seconds = time.perf_counter() - started
         timings, messages = {}, []
         for node_result in getattr(result.result, "results", None) or []:

@@ -1,0 +1,44 @@
+"""What a scheduler relies on: overlapping runs fail fast and change nothing."""
+import subprocess
+import sys
+import time
+
+from classifier_monitor.contract import append_rows
+from classifier_monitor.pipeline import EXIT_LOCKED, PROJECT_DIR
+
+HOLD_LOCK = """
+import sys, time
+from classifier_monitor.pipeline import run_lock
+with run_lock(sys.argv[1]):
+    print('locked', flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_run_fails_fast_with_a_clear_message_and_changes_nothing(pipeline):
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", [{"event_id": "e1", "event_time": "2026-01-01 10:00:00",
+                                               "ingested_at": "2026-01-01 10:00:01", "model_name": "m",
+                                               "model_version": "v1", "predicted_class": "a"}])
+    env = {"PYTHONPATH": str(PROJECT_DIR / "python")}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, pipeline.db_path], stdout=subprocess.PIPE,
+                              text=True, env={**__import__("os").environ, **env})
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.perf_counter()
+        second = subprocess.run([sys.executable, "-m", "classifier_monitor", "build", "--db", pipeline.db_path],
+                                capture_output=True, text=True, env={**__import__("os").environ, **env})
+        elapsed = time.perf_counter() - started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert second.returncode == EXIT_LOCKED
+    assert "another classifier_monitor run is in progress" in second.stderr and "changed nothing" in second.stderr
+    assert elapsed < 30  # start-up included; it does not wait for the holder
+    with pipeline.connect() as con:
+        schemas = {row[0] for row in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    assert "marts" not in schemas  # nothing was built
+    pipeline.build()                # and the next run does everything
+    with pipeline.connect() as con:
+        assert con.execute("select n_predictions from marts.fct_model_metrics_hourly "
+                           "where slice_name = 'all'").fetchall() == [(1,)]
