@@ -416,6 +416,14 @@ def test_same_config_same_rows(base):
     assert table_rows(other) == table_rows(con)
 
 
+def test_rows_do_not_depend_on_thread_count():
+    cfg = GeneratorConfig(n_inferences=3_000, seed=9)
+    one, many = duckdb.connect(config={"threads": 1}), duckdb.connect(config={"threads": 4})
+    generate(one, cfg)
+    generate(many, cfg)
+    assert table_rows(one) == table_rows(many)
+
+
 def test_different_seed_different_rows(base):
     con, _ = base
     other = duckdb.connect()
@@ -425,11 +433,16 @@ def test_different_seed_different_rows(base):
     assert ours["inference_events"][:50] != theirs["inference_events"][:50]
 
 
-def test_chunked_equals_unchunked():
-    cfg = GeneratorConfig(n_inferences=5_000, seed=3, conflict_rate=0.01, malformed_rate=0.01)
+@pytest.mark.parametrize("days, chunk_size", [
+    (14, 1_234),  # chunks span days
+    (1, 150),     # chunks span ~3.6 hours: far less than the lag of late rows, retries, conflicts
+])
+def test_chunked_equals_unchunked(days, chunk_size):
+    cfg = GeneratorConfig(n_inferences=1_000, days=days, seed=3, retry_rate=0.05, conflict_rate=0.02,
+                          malformed_rate=0.02)
     whole, chunked = duckdb.connect(), duckdb.connect()
     counts_whole = generate(whole, cfg)
-    counts_chunked = generate(chunked, cfg, chunk_size=1_234)
+    counts_chunked = generate(chunked, cfg, chunk_size=chunk_size)
     assert counts_whole == counts_chunked
     assert table_rows(whole) == table_rows(chunked)
 
