@@ -101,9 +101,14 @@ __all__ = [
 
 MODEL_NAME = "product-categorizer"
 
-SLICE_COLUMNS = ["region", "device", "channel"]
-NUMERIC_FEATURES = ["amount", "account_age_days", "session_seconds", "basket_size", "discount_pct"]
-CATEGORICAL_FEATURES = ["browser", "payment_method", "referrer"]
+# The contract's column lists are defined once, in contract.py.
+from classifier_monitor.contract import (  # noqa: E402
+    CATEGORICAL_FEATURES,
+    INFERENCE_COLUMNS as _CONTRACT_INFERENCE_COLUMNS,
+    LABEL_COLUMNS as _CONTRACT_LABEL_COLUMNS,
+    NUMERIC_FEATURES,
+    SLICE_COLUMNS,
+)
 
 # Classes with their prior share, similarity group and typical price.
 # Siblings (same group) get a smaller logit boost than the true class, so most
@@ -123,36 +128,8 @@ _CLASS_SPEC = [
 ]
 CLASSES = [spec[0] for spec in _CLASS_SPEC]
 
-INFERENCE_COLUMNS = {
-    "event_id": "VARCHAR",
-    "event_time": "TIMESTAMP",
-    "ingested_at": "TIMESTAMP",
-    "model_name": "VARCHAR",
-    "model_version": "VARCHAR",
-    "predicted_class": "VARCHAR",
-    "predicted_score": "DOUBLE",
-    "class_scores": "VARCHAR",
-    "latency_ms": "DOUBLE",
-    "is_error": "BOOLEAN",
-    "region": "VARCHAR",
-    "device": "VARCHAR",
-    "channel": "VARCHAR",
-    "amount": "DOUBLE",
-    "account_age_days": "DOUBLE",
-    "session_seconds": "DOUBLE",
-    "basket_size": "DOUBLE",
-    "discount_pct": "DOUBLE",
-    "browser": "VARCHAR",
-    "payment_method": "VARCHAR",
-    "referrer": "VARCHAR",
-}
-LABEL_COLUMNS = {
-    "event_id": "VARCHAR",
-    "label": "VARCHAR",
-    "labeled_at": "TIMESTAMP",
-    "ingested_at": "TIMESTAMP",
-    "label_source": "VARCHAR",
-}
+INFERENCE_COLUMNS = {name: kind.upper() for name, kind in _CONTRACT_INFERENCE_COLUMNS.items()}
+LABEL_COLUMNS = {name: kind.upper() for name, kind in _CONTRACT_LABEL_COLUMNS.items()}
 MALFORMED_INFERENCE_KINDS = ["null_event_id", "null_model_name", "score_out_of_range",
                              "future_event_time", "negative_latency", "invalid_json"]
 MALFORMED_LABEL_KINDS = ["null_label", "null_event_id", "labeled_after_ingested"]
