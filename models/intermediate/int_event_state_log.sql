@@ -1,4 +1,4 @@
-{#-
+{# (no whitespace control on this tag: a `-- depends_on:` line above it must keep its line break)
   An append-only log of event states: one row each time an event's countable
   state (cm_state_columns) first appears or changes - a new inference, its first
   label, a corrected label. Each row carries the state it replaces (prev_*), so a

@@ -12,6 +12,10 @@ COMPARED_TABLES = [
     "marts.fct_class_metrics_hourly",
     "marts.fct_model_metrics_hourly",
     "marts.fct_ingestion_reconciliation",
+    *[f"marts.{name}" for name in ("fct_slis_hourly", "fct_slis_daily", "fct_latency_histogram_hourly",
+                                   "fct_calibration_hourly", "fct_label_delay_histogram_hourly",
+                                   "fct_predicted_class_hourly", "fct_class_metrics_intervals_hourly",
+                                   "fct_slo_status")],
 ]
 
 

@@ -1,0 +1,41 @@
+{#-
+  The predicted-class distribution per hourly key: how many predictions named
+  each class, labeled or not, and their share of the hour's predictions. From
+  the additive prediction counts, recomputed per changed hour like the other
+  count marts.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_hours',
+        changed_hours_from='int_prediction_counts_hourly',
+        on_schema_change='fail'
+    )
+}}
+
+{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+
+with
+
+counts as (
+    {{ cm_hourly_counts(ref('int_prediction_counts_hourly')) }}
+),
+
+by_class as (
+    select {{ group_keys | join(', ') }}, predicted_class, sum(n) as n_predictions
+    from counts
+    group by {{ group_keys | join(', ') }}, predicted_class
+    having sum(n) > 0
+),
+
+final as (
+    select
+        {{ group_keys | join(', ') }},
+        predicted_class,
+        cast(n_predictions as {{ dbt.type_bigint() }}) as n_predictions,
+        {{ cm_safe_divide('n_predictions', 'sum(n_predictions) over (partition by ' ~ group_keys | join(', ') ~ ')') }} as share,
+        {{ cm_consumed_batch(ref('int_prediction_counts_hourly')) }} as _batch_id
+    from by_class
+)
+
+select * from final
