@@ -19,32 +19,29 @@
   table and the log are pruned by them instead of read in full.
 -#}
 {% macro cm_changed_hours_since(target, inference_rows=true, state_log=true, maturity=true) %}
-    {%- set marks = cm_sli_watermarks(target) -%}
+    {%- set positions = cm_sli_positions(target) -%}
     {%- set stg_rows = ref('stg_inference_rows') -%}
     {%- set log = ref('int_event_state_log') -%}
     {%- set parts = [] -%}
     {%- if inference_rows -%}
         {%- do parts.append("select hour from " ~ stg_rows ~ " where hour is not null and _staged_at > "
-                            ~ cm_timestamp_literal(marks['staged_through'] or '1900-01-01 00:00:00')) -%}
+                            ~ cm_timestamp_literal(positions['staged_through'] or '1900-01-01 00:00:00')) -%}
     {%- endif -%}
     {%- if state_log -%}
-        {%- set logged = cm_query_value("select max(batch_id) from " ~ log, 0) -%}
-        {%- if logged < marks['batch_id'] -%}
+        {%- if positions['logged_batch'] < positions['batch_id'] -%}
             {%- do parts.append("select hour from " ~ log) -%}
         {%- else -%}
-            {%- do parts.append("select hour from " ~ log ~ " where batch_id > " ~ marks['batch_id']) -%}
-            {%- do parts.append("select prev_hour from " ~ log ~ " where has_prev and batch_id > " ~ marks['batch_id']) -%}
+            {%- do parts.append("select hour from " ~ log ~ " where batch_id > " ~ positions['batch_id']) -%}
+            {%- do parts.append("select prev_hour from " ~ log ~ " where has_prev and batch_id > " ~ positions['batch_id']) -%}
         {%- endif -%}
     {%- endif -%}
-    {%- if maturity and marks['as_of'] is not none -%}
-        {%- set as_of = cm_query_value("select " ~ cm_data_as_of()) -%}
-        {%- if as_of is not none and as_of != marks['as_of'] -%}
-            {%- set lag = -(cm_config('label_delay_sla_hours') | int) - 1 -%}
-            {%- set bounds = [as_of, marks['as_of']] | sort -%}
-            {%- do parts.append("select hour from " ~ log
-                ~ " where hour > " ~ dbt.dateadd('hour', lag, cm_timestamp_literal(bounds[0]))
-                ~ " and hour <= " ~ dbt.dateadd('hour', lag, cm_timestamp_literal(bounds[1]))) -%}
-        {%- endif -%}
+    {%- set old, new = positions['as_of'], positions['data_as_of'] -%}
+    {%- if maturity and old is not none and new is not none and old != new -%}
+        {%- set lag = -(cm_config('label_delay_sla_hours') | int) - 1 -%}
+        {%- set bounds = [old, new] | sort -%}
+        {%- do parts.append("select hour from " ~ log
+            ~ " where hour > " ~ dbt.dateadd('hour', lag, cm_timestamp_literal(bounds[0]))
+            ~ " and hour <= " ~ dbt.dateadd('hour', lag, cm_timestamp_literal(bounds[1]))) -%}
     {%- endif -%}
     {%- set backfill = cm_backfill_predicate('hour') -%}
     {%- if backfill -%}
@@ -56,14 +53,24 @@
     {{ return(parts | join('\n    union\n    ')) }}
 {% endmacro %}
 
-{#- The bookkeeping columns an SLI model wrote last: {staged_through, batch_id, as_of}. -#}
-{% macro cm_sli_watermarks(target) %}
-    {%- set marks = {'staged_through': none, 'batch_id': 0, 'as_of': none} -%}
+{#-
+  In one query: the bookkeeping columns the target wrote last (staged_through,
+  batch_id, as_of), the state log's newest batch (logged_batch) and the data's
+  as-of instant now (data_as_of).
+-#}
+{% macro cm_sli_positions(target) %}
+    {%- set positions = {'staged_through': none, 'batch_id': 0, 'as_of': none, 'logged_batch': 0, 'data_as_of': none} -%}
     {%- if execute -%}
-        {%- set row = run_query("select max(_staged_through), coalesce(max(_batch_id), 0), max(_as_of) from " ~ target).rows[0] -%}
-        {%- do marks.update({'staged_through': row[0], 'batch_id': row[1], 'as_of': row[2]}) -%}
+        {%- set row = run_query(
+            "select (select max(_staged_through) from " ~ target ~ "), "
+            ~ "(select coalesce(max(_batch_id), 0) from " ~ target ~ "), "
+            ~ "(select max(_as_of) from " ~ target ~ "), "
+            ~ "(select coalesce(max(batch_id), 0) from " ~ ref('int_event_state_log') ~ "), "
+            ~ cm_data_as_of()).rows[0] -%}
+        {%- do positions.update({'staged_through': row[0], 'batch_id': row[1], 'as_of': row[2],
+                                 'logged_batch': row[3], 'data_as_of': row[4]}) -%}
     {%- endif -%}
-    {{ return(marks) }}
+    {{ return(positions) }}
 {% endmacro %}
 
 {#-
@@ -83,16 +90,6 @@
     )
 {%- endmacro %}
 
-{#- The as-of instant as a literal for this run (null before any data). -#}
-{% macro cm_data_as_of_literal() -%}
-    {%- set as_of = cm_query_value("select " ~ cm_data_as_of()) -%}
-    {%- if as_of is none -%}
-        cast(null as {{ dbt.type_timestamp() }})
-    {%- else -%}
-        {{ cm_timestamp_literal(as_of) }}
-    {%- endif -%}
-{%- endmacro %}
-
 {#- When the labels of a period that starts at `period_start` and lasts `period_hours` have matured. -#}
 {% macro cm_labels_mature_at(period_start, period_hours=1) -%}
     {{ dbt.dateadd('hour', (cm_config('label_delay_sla_hours') | int) + period_hours, period_start) }}
@@ -102,5 +99,5 @@
 {% macro cm_sli_bookkeeping_columns() -%}
     (select max(_staged_at) from {{ ref('stg_inference_rows') }}) as _staged_through,
     (select coalesce(max(batch_id), 0) from {{ ref('int_event_state_log') }}) as _batch_id,
-    {{ cm_data_as_of_literal() }} as _as_of
+    {{ cm_data_as_of() }} as _as_of
 {%- endmacro %}

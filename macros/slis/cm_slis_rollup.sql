@@ -163,7 +163,7 @@
             label_delay_p50_seconds,
             label_delay_p95_seconds,
             {{ cm_labels_mature_at(period, period_hours) }} as labels_mature_at,
-            coalesce({{ cm_labels_mature_at(period, period_hours) }} <= {{ cm_data_as_of_literal() }}, false) as labels_matured,
+            coalesce({{ cm_labels_mature_at(period, period_hours) }} <= {{ cm_data_as_of() }}, false) as labels_matured,
             {{ cm_sli_bookkeeping_columns() }}
         from joined
     )

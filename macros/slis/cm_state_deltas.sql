@@ -21,21 +21,25 @@
 {%- endmacro %}
 
 {#-
-  Stop with a clear message if the log restarted its batch ids (it was rebuilt
-  without its consumers): applying its rows again would count events twice.
+  The newest state-log batch the target has applied (its delta watermark), in
+  one query with a check: if the log restarted its batch ids (it was rebuilt
+  without its consumers), stop with a clear message, because applying its rows
+  again would count events twice.
 -#}
-{% macro cm_check_log_position(target, log) %}
-    {%- if execute -%}
-        {%- set applied = cm_query_value("select max(_batch_id) from " ~ target, 0) -%}
-        {%- set logged = cm_query_value("select max(batch_id) from " ~ log, 0) -%}
-        {%- if logged < applied -%}
-            {{ exceptions.raise_compiler_error(
-                target.identifier ~ " has applied state-log batch " ~ applied
-                ~ " but int_event_state_log only holds batches up to " ~ logged
-                ~ ": the log was rebuilt without its consumers. Run `dbt build --full-refresh --select int_event_state_log+`."
-            ) }}
-        {%- endif -%}
+{% macro cm_applied_log_batch(target, log) %}
+    {%- if not execute -%}
+        {{ return(0) }}
     {%- endif -%}
+    {%- set row = run_query("select (select coalesce(max(_batch_id), 0) from " ~ target ~ "), "
+                            ~ "(select coalesce(max(batch_id), 0) from " ~ log ~ ")").rows[0] -%}
+    {%- if row[1] < row[0] -%}
+        {{ exceptions.raise_compiler_error(
+            target.identifier ~ " has applied state-log batch " ~ row[0]
+            ~ " but int_event_state_log only holds batches up to " ~ row[1]
+            ~ ": the log was rebuilt without its consumers. Run `dbt build --full-refresh --select int_event_state_log+`."
+        ) }}
+    {%- endif -%}
+    {{ return(row[0]) }}
 {% endmacro %}
 
 {#- The confidence bin (0-9) of a score in micro-units: [b/10, (b+1)/10), with 1.0 in bin 9. -#}

@@ -32,8 +32,7 @@
 {%- set backfill = cm_backfill_predicate('hour') -%}
 
 {%- if is_incremental() -%}
-    {{ cm_check_log_position(this, log) }}
-    {%- set applied = cm_query_value("select max(_batch_id) from " ~ this, 0) -%}
+    {%- set applied = cm_applied_log_batch(this, log) -%}
 {%- endif %}
 
 with

@@ -69,7 +69,7 @@ inference_sums as (
 {% if label_slos %}
 counts as (
     select * from {{ ref('int_prediction_counts_hourly') }}
-    where {{ cm_labels_mature_at('hour') }} <= {{ cm_data_as_of_literal() }}
+    where {{ cm_labels_mature_at('hour') }} <= {{ cm_data_as_of() }}
     {%- if is_incremental() %}
         and hour in ({{ cm_changed_hours_since(this, inference_rows=false, state_log=true, maturity=true) }})
     {%- endif %}
