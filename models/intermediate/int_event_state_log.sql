@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('int_quality_gate_batch_verdict') }}
 {# (no whitespace control on this tag: a `-- depends_on:` line above it must keep its line break)
   An append-only log of event states: one row each time an event's countable
   state (cm_state_columns) first appears or changes - a new inference, its first
