@@ -47,14 +47,15 @@ definitions as (
         {{ cm_string_literal(slo.target_class) }} as target_class
     union all
     {% endfor -%}
+    -- typed and empty: keeps the union valid whatever the SLO list holds
     select
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbl }}),
-        0,
-        0,
-        cast(null as {{ dbl }}),
-        cast(null as {{ dbt.type_string() }})
+        cast(null as {{ dbt.type_string() }}) as slo_name,
+        cast(null as {{ dbt.type_string() }}) as sli,
+        cast(null as {{ dbl }}) as objective,
+        0 as window_days,
+        0 as window_hours,
+        cast(null as {{ dbl }}) as threshold,
+        cast(null as {{ dbt.type_string() }}) as target_class
     where 1 = 0
 ),
 
@@ -96,16 +97,17 @@ windowed as (
         sum(good_events) over ({{ over }}{{ window - 1 }} preceding and current row) as good_{{ window }}h,
         sum(total_events) over ({{ over }}{{ window - 1 }} preceding and current row) as total_{{ window }}h,
         {% endfor -%}
+        {% for measure in ['good_events', 'total_events'] -%}
+        {% if compliance_windows -%}
         case
             {% for window in compliance_windows -%}
-            when window_hours = {{ window }} then sum(good_events) over ({{ over }}{{ window - 1 }} preceding and current row)
+            when window_hours = {{ window }} then sum({{ measure }}) over ({{ over }}{{ window - 1 }} preceding and current row)
             {% endfor -%}
-        end as window_good_events,
-        case
-            {% for window in compliance_windows -%}
-            when window_hours = {{ window }} then sum(total_events) over ({{ over }}{{ window - 1 }} preceding and current row)
-            {% endfor -%}
-        end as window_total_events
+        end
+        {%- else -%}
+        cast(null as {{ big }})
+        {%- endif %} as window_{{ measure }}{{ ',' if not loop.last }}
+        {% endfor -%}
     from events
 ),
 
