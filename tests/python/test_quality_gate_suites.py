@@ -4,7 +4,7 @@ with the suite's severity and a message that names the rule, the table, the
 observed value and the offending rows; a clean batch passes everything.
 (End-to-end behaviour inside `dbt build` is in test_quality_gates_dbt.py.)"""
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -158,12 +158,18 @@ def test_each_label_expectation_fails_on_a_batch_that_breaks_it(expectation):
     assert_reported(rows[expectation], "label_batch")
 
 
-def test_a_label_that_waits_for_its_inference_is_judged_when_the_inference_arrives():
-    early = label_row(0, labeled_at=T0 - timedelta(hours=1), _staged_at=STAGED_AT - timedelta(days=1))
-    inferences = [inference_row(0, _staged_at=STAGED_AT)]  # lands later, with a later event_time
-    rows = run_labels([early], inferences=inferences,
-                      log=None, settings=runner.Settings(min_batch_rows=0))
-    assert not rows["labeled_at_not_before_event_time"].success
+def test_a_label_that_waited_for_its_inference_is_judged_again_when_the_inference_arrives():
+    con = log_of([("earlier", True)], suite="label_batch")  # passed, staged through STAGED_AT
+    raw_tables(con)
+    # the label was staged (and validated) before its inference landed with a later event_time
+    make_table(con, "stg_label_rows", LABEL_ROWS, [label_row(0, labeled_at=T0 - timedelta(hours=1))])
+    make_table(con, "stg_inference_rows", INFERENCE_ROWS,
+               [inference_row(0, _staged_at=STAGED_AT + timedelta(hours=1))])
+    rows = results(runner.run_label_batch_gate(
+        con, labels="stg_label_rows", inferences="stg_inference_rows", source="raw.label_events",
+        known_classes=CLASSES, log="gate_log", settings=STRICT, run_id="r"))
+    assert rows["labeled_at_not_before_event_time"].batch_rows == 1
+    assert failed(rows) == {"labeled_at_not_before_event_time"}
 
 
 # --- rollup reconciliation ---------------------------------------------------------------------
@@ -276,15 +282,16 @@ def test_thresholds_come_from_the_settings():
         "predicted_score_in_unit_interval"].success
 
 
-def log_of(rows_by_run: list[tuple[str, bool]]):
-    """A gate log holding runs (run_id, passed) of the inference suite, newest last."""
+def log_of(rows_by_run: list[tuple[str, bool]], suite="inference_batch"):
+    """A gate log holding runs (run_id, passed) of one suite, newest last; run k staged through
+    STAGED_AT + k hours."""
     con = duckdb.connect()
     columns = ", ".join(f"cast(null as {kind}) as {name}" for name, kind in RESULT_COLUMNS.items())
     con.execute(f"create table gate_log as select {columns} where false")
     for k, (run_id, passed) in enumerate(rows_by_run):
         con.execute("insert into gate_log (run_id, suite, severity, success, validated_at, _staged_through, "
-                    "_table_rows) values (?, 'inference_batch', 'critical', ?, ?, ?, ?)",
-                    [run_id, passed, T0 + timedelta(hours=k), STAGED_AT + timedelta(hours=k), 100 + k])
+                    "_table_rows) values (?, ?, 'critical', ?, ?, ?, ?)",
+                    [run_id, suite, passed, T0 + timedelta(hours=k), STAGED_AT + timedelta(hours=k), 100 + k])
     return con
 
 
@@ -349,3 +356,4 @@ def test_settings_from_rendered_dbt_vars():
     assert settings.slice_columns == ("region", "device") and settings.rejudging
     assert not runner.Settings.from_config({"enabled": "False", "readmit_quarantined": False}).enabled
     assert not runner.Settings.from_config({"readmit_quarantined": False}).rejudging
+    assert runner.Settings.from_config({"event_time_epoch": date(1999, 1, 2)}).event_time_epoch == datetime(1999, 1, 2)

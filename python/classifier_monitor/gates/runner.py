@@ -14,7 +14,7 @@ what is new since its last *passed* validation:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from classifier_monitor import contract
 from classifier_monitor.gates import batches
@@ -62,6 +62,8 @@ class Settings:
         epoch = config.get("event_time_epoch", cls.event_time_epoch)
         if isinstance(epoch, str):
             epoch = datetime.fromisoformat(epoch)
+        elif isinstance(epoch, date) and not isinstance(epoch, datetime):  # YAML reads 2000-01-01 as a date
+            epoch = datetime(epoch.year, epoch.month, epoch.day)
         readmit = config.get("readmit_quarantined")
         return cls(
             enabled=str(config.get("enabled", True)).lower() not in ("false", "0", "no", "off"),

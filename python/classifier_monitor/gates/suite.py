@@ -58,9 +58,10 @@ class Expectation:
 
     def describe(self) -> str:
         """The GX call, e.g. expect_column_values_to_match_regex(column=model_version, regex='^v')."""
-        shown = {key: value for key, value in self.kwargs.items() if key != "mostly"}
-        args = ", ".join(f"{key}={value!r}" if isinstance(value, str) and key != "column" else f"{key}={value}"
-                         for key, value in shown.items())
+        def shown(key, value):
+            return value if key == "column" or not isinstance(value, str) else repr(value)
+
+        args = ", ".join(f"{key}={shown(key, value)}" for key, value in self.kwargs.items() if key != "mostly")
         return f"{self.type}({args})"
 
 
