@@ -10,8 +10,14 @@
   set (true/'all', or one reason). Re-classifying a key from all its raw rows gives exactly
   what a full refresh gives, so re-reading is idempotent.
 -#}
-{% macro cm_event_key(column) -%}
-    coalesce(nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), ''), '(missing event_id)')
+{#- The unit of re-judgement. Rows without an event_id cannot be duplicates of
+    each other, so each keeps a key of its own (by ingested_at): otherwise every
+    new one would re-stage, and re-validate, all the old ones. -#}
+{% macro cm_event_key(column, ingested_at_column='ingested_at') -%}
+    coalesce(
+        nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), ''),
+        '(missing event_id) ' || coalesce(cast({{ ingested_at_column }} as {{ dbt.type_string() }}), '')
+    )
 {%- endmacro %}
 
 {% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}

@@ -45,7 +45,7 @@ raw_rows as (
 
 typed as (
     select
-        {{ cm_event_key('raw_rows.event_id') }} as _event_key,
+        {{ cm_event_key('raw_rows.event_id', 'raw_rows.ingested_at') }} as _event_key,
         nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
         {{ cm_safe_cast('raw_rows.event_time', ts) }} as event_time,
         {{ cm_safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
