@@ -16,6 +16,7 @@ COMPARED_TABLES = [
                                    "fct_calibration_hourly", "fct_label_delay_histogram_hourly",
                                    "fct_predicted_class_hourly", "fct_class_metrics_intervals_hourly",
                                    "fct_slo_status")],
+    "marts.fct_feature_drift",
 ]
 
 
