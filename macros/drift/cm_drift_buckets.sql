@@ -102,3 +102,15 @@
             * (1 + (abs({{ bucket }}) - 1 - {{ resolution }} * {{ octave_index }}) / {{ resolution }})
     end
 {%- endmacro %}
+
+{#- A relation's rows with the bucket of their `value` column and the value's
+    offset from the bucket base (as a parenthesised subquery). -#}
+{% macro cm_drift_bucketed(relation) -%}
+    (
+        select
+            with_octave.*,
+            {{ cm_drift_bucket('value', 'octave') }} as bucket,
+            value - {{ cm_drift_bucket_base('value', 'octave') }} as value_offset
+        from (select valued.*, {{ cm_drift_octave('value') }} as octave from {{ relation }} as valued) as with_octave
+    )
+{%- endmacro %}

@@ -77,15 +77,72 @@
 {% endmacro %}
 
 {#-
+  How far a trailing reference moves at a time, in windows: the windows of a
+  block of `drift_reference_step` windows (aligned on drift_window_origin) share
+  one reference, the drift_reference_windows windows before the block. 1 makes
+  the reference slide with every window; the default (null) is
+  drift_reference_windows, so e.g. the days of a week share the previous week.
+-#}
+{% macro cm_drift_reference_step() %}
+    {%- set step = cm_config('drift_reference_step') -%}
+    {%- set step = (cm_config('drift_reference_windows') | int) if step is none else (step | int) -%}
+    {%- if step < 1 -%}
+        {{ exceptions.raise_compiler_error("classifier_monitor: drift_reference_step must be at least 1") }}
+    {%- endif -%}
+    {{ return(step) }}
+{% endmacro %}
+
+{#- The number of windows before a window that its trailing reference can reach. -#}
+{% macro cm_drift_reference_reach() %}
+    {{ return((cm_config('drift_reference_windows') | int) + cm_drift_reference_step() - 1) }}
+{% endmacro %}
+
+{#-
+  The key of the reference of the window starting at current_window: windows
+  with the same key share their reference. Trailing: the start of the window's
+  block; fixed: one key for every window.
+-#}
+{% macro cm_drift_reference_key(current_window) -%}
+    {%- if cm_drift_reference_mode() == 'trailing' -%}
+        {%- set step = cm_drift_reference_step() -%}
+        {%- if step == 1 -%}
+            {{ current_window }}
+        {%- else -%}
+            {{ cm_drift_block_start(current_window, step) }}
+        {%- endif -%}
+    {%- else -%}
+        {{ cm_timestamp_literal(cm_config('drift_reference_start') | string) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The start of the block of `windows` windows holding a window start. -#}
+{% macro cm_drift_block_start(window_expression, windows) %}
+    {{ return(adapter.dispatch('cm_drift_block_start', 'classifier_monitor')(window_expression, windows)) }}
+{% endmacro %}
+
+{% macro default__cm_drift_block_start(window_expression, windows) -%}
+    {%- set size = cm_drift_window_hours() * (windows | int) -%}
+    {%- set origin = cm_timestamp_literal(cm_config('drift_window_origin') | string) -%}
+    {{ dbt.dateadd('hour',
+        'cast(floor(cast(' ~ dbt.datediff(origin, window_expression, 'hour') ~ ' as ' ~ cm_type_double() ~ ') / ' ~ size ~ ') as ' ~ dbt.type_bigint() ~ ') * ' ~ size,
+        origin) }}
+{%- endmacro %}
+
+{% macro duckdb__cm_drift_block_start(window_expression, windows) -%}
+    time_bucket(interval '{{ cm_drift_window_hours() * (windows | int) }} hours', {{ window_expression }}, {{ cm_timestamp_literal(cm_config('drift_window_origin') | string) }})
+{%- endmacro %}
+
+{#-
   A predicate: is the window starting at `reference_window` part of the
   reference of the window starting at `current_window`?
-    trailing: one of the `drift_reference_windows` windows right before it;
+    trailing: one of the drift_reference_windows windows before the current
+              window's reference key (its block start);
     fixed:    a window lying entirely inside [drift_reference_start, drift_reference_end).
 -#}
 {% macro cm_drift_in_reference(reference_window, current_window) -%}
     {%- if cm_drift_reference_mode() == 'trailing' -%}
-        ({{ reference_window }} >= {{ cm_drift_window_shift(current_window, -(cm_config('drift_reference_windows') | int)) }}
-            and {{ reference_window }} < {{ current_window }})
+        ({{ reference_window }} >= {{ cm_drift_reference_start(current_window) }}
+            and {{ reference_window }} < {{ cm_drift_reference_end(current_window) }})
     {%- else -%}
         {{ cm_drift_in_fixed_reference(reference_window) }}
     {%- endif -%}
@@ -99,7 +156,7 @@
 {#- The reported reference bounds of the window starting at current_window. -#}
 {% macro cm_drift_reference_start(current_window) -%}
     {%- if cm_drift_reference_mode() == 'trailing' -%}
-        {{ cm_drift_window_shift(current_window, -(cm_config('drift_reference_windows') | int)) }}
+        {{ cm_drift_window_shift(cm_drift_reference_key(current_window), -(cm_config('drift_reference_windows') | int)) }}
     {%- else -%}
         {{ cm_timestamp_literal(cm_config('drift_reference_start') | string) }}
     {%- endif -%}
@@ -107,7 +164,7 @@
 
 {% macro cm_drift_reference_end(current_window) -%}
     {%- if cm_drift_reference_mode() == 'trailing' -%}
-        {{ current_window }}
+        {{ cm_drift_reference_key(current_window) }}
     {%- else -%}
         {{ cm_timestamp_literal(cm_config('drift_reference_end') | string) }}
     {%- endif -%}
@@ -122,7 +179,7 @@
     {%- if cm_drift_reference_mode() == 'trailing' -%}
     {{ window_expression }} in (
         select window_start from {{ recompute }}
-        {% for shift in range(1, (cm_config('drift_reference_windows') | int) + 1) -%}
+        {% for shift in range(1, cm_drift_reference_reach() + 1) -%}
         union all
         select {{ cm_drift_window_shift('window_start', -shift) }} from {{ recompute }}
         {% endfor -%}
@@ -136,7 +193,7 @@
 {#- The earliest hour a needed window can start at (a cheap range predicate for scans). -#}
 {% macro cm_drift_needed_from(recompute) -%}
     {%- if cm_drift_reference_mode() == 'trailing' -%}
-    (select {{ cm_drift_window_shift('min(window_start)', -(cm_config('drift_reference_windows') | int)) }} from {{ recompute }})
+    (select {{ cm_drift_window_shift('min(window_start)', -cm_drift_reference_reach()) }} from {{ recompute }})
     {%- else -%}
     (select case when min(window_start) < {{ cm_timestamp_literal(cm_config('drift_reference_start') | string) }}
         then min(window_start) else {{ cm_timestamp_literal(cm_config('drift_reference_start') | string) }} end

@@ -2,9 +2,9 @@
   Incremental strategy `replace_windows` for the drift models: delete every row
   of the drift windows to recompute (cm_drift_recompute_windows, evaluated
   before the delete exactly as the model's select evaluated it), then insert the
-  recomputed rows. Rows are matched on window_start and on their kind
-  (cm_drift_kind of feature_type), so a label change does not rewrite feature
-  rows. A restarted window log clears the whole table first. Configs:
+  recomputed rows. Rows are matched on window_start and, in models holding
+  both kinds, on their kind (cm_drift_kind of feature_type), so a label change
+  does not rewrite feature rows. A restarted window log clears the whole table first. Configs:
     drift_kinds            kinds the model holds (default both)
     drift_own_inputs_only  true for models that aggregate only a window's own rows
   Plain DELETE and INSERT: portable.
@@ -17,7 +17,7 @@
     delete from {{ target }}
     where {{ cm_drift_log_restarted(target) }}
         {%- for kind in kinds %}
-        or ({{ cm_drift_kind('feature_type') }} = '{{ kind }}' and window_start in (
+        or ({{ (cm_drift_kind('feature_type') ~ " = '" ~ kind ~ "' and ") if kinds | length > 1 }}window_start in (
             select window_start
             from ({{ cm_drift_recompute_windows(target, [kind], own_inputs_only) }}) as recompute
         ))

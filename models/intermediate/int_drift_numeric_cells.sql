@@ -50,6 +50,21 @@ events as (
     {%- endif %}
 ),
 
+-- one relation of values per feature, with the version it is compared under
+{% for feature in features %}
+{{ feature.name }}_values as (
+    select
+        window_start,
+        model_name,
+        {{ cm_drift_model_version('model_version', feature.type) }} as model_version,
+        {% for column in slices -%}
+        {{ column }},
+        {% endfor -%}
+        {{ feature.name }} as value
+    from events
+),
+{% endfor %}
+
 -- one aggregation per feature, grouping sets for the slices: every row is
 -- hashed once per slice group into a small table of buckets (an aggregation
 -- at the finest slice grain first would not shrink continuous features)
@@ -58,12 +73,7 @@ cells as (
     select grouped.*, '{{ feature.name }}' as feature, '{{ feature.type }}' as feature_type
     from (
         {{ cm_group_by_slices(
-            "(select bucketed.*, " ~ cm_drift_bucket('value', 'octave') ~ " as bucket, value - "
-                ~ cm_drift_bucket_base('value', 'octave') ~ " as value_offset"
-                ~ " from (select valued.*, " ~ cm_drift_octave('value') ~ " as octave"
-                ~ " from (select window_start, model_name, " ~ cm_drift_model_version('model_version', feature.type)
-                ~ " as model_version, " ~ (slices | join(', ')) ~ ", " ~ feature.name ~ " as value from events) as valued)"
-                ~ " as bucketed) as feature_values",
+            cm_drift_bucketed(feature.name ~ '_values') ~ ' as bucketed',
             ['window_start', 'model_name', 'model_version', 'bucket'],
             ['count(*) as n',
              'sum(value_offset) as offset_sum',

@@ -83,13 +83,17 @@ changed_windows as (
 ),
 
 {% if mode == 'trailing' %}
--- a trailing reference changes for the windows that follow a changed window
+-- a trailing reference changes for the windows whose reference holds a changed window
 later_windows as (
-    {% for shift in range(1, (cm_config('drift_reference_windows') | int) + 1) -%}
-    select {{ cm_drift_window_shift('window_start', shift) }} as window_start, kind
-    from changed_windows
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select later.window_start, later.kind
+    from (
+        {% for shift in range(1, cm_drift_reference_reach() + 1) -%}
+        select {{ cm_drift_window_shift('window_start', shift) }} as window_start, window_start as changed_window, kind
+        from changed_windows
+        {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+    ) as later
+    where {{ cm_drift_in_reference('later.changed_window', 'later.window_start') }}
 ),
 {% else %}
 -- a fixed reference changes for every window at once

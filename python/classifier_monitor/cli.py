@@ -42,7 +42,8 @@ def cmd_generate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    result = _pipeline(args).build(full_refresh=args.full_refresh, select=args.select, check=False)
+    result = _pipeline(args).build(full_refresh=args.full_refresh, select=args.select,
+                                   selector=args.selector, check=False)
     print("\n".join(result.messages) or f"build ok in {result.seconds:.1f}s")
     return 0 if result.success else 1
 
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = add("build", cmd_build)
     sub.add_argument("--full-refresh", action="store_true")
     sub.add_argument("--select", default=None)
+    sub.add_argument("--selector", default=None, choices=["hourly", "daily"],
+                     help="a selector of selectors.yml: the hourly part or the daily (drift) part")
 
     sub = add("backfill", cmd_backfill)
     sub.add_argument("--start", type=_timestamp, required=True, help="first hour (UTC), inclusive")

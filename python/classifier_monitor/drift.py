@@ -147,7 +147,7 @@ def pool_categories(reference: dict, current: dict, min_share: float = 0.01, max
     """
     total = sum(reference.values())
     frequent = sorted((category for category, n in reference.items()
-                       if category != MISSING and total > 0 and n / total >= min_share),
+                       if category != MISSING and total > 0 and n >= min_share * total),
                       key=lambda category: (-reference[category], category))[:max_categories]
     keep = set(frequent) | {MISSING}
 
@@ -302,32 +302,44 @@ def numeric_drift(bins: pd.DataFrame, settings: DriftSettings) -> pd.DataFrame:
 
 def categorical_drift(counts: pd.DataFrame, settings: DriftSettings) -> pd.DataFrame:
     """One row per compared categorical distribution (features, predicted_class,
-    label) from int_drift_categorical_comparison rows (one per category)."""
+    label) from int_drift_categorical_comparison rows (one per category), with
+    the pooling rule of pool_categories applied per group, vectorised."""
     if counts.empty:
         return pd.DataFrame(columns=OUTPUT_SCHEMA.names)
-    pooled_rows, summaries = [], []
-    for key, group in counts.groupby(GROUP_KEYS, sort=False):
-        reference = dict(zip(group["category"], group["n_reference"].astype(int)))
-        current = dict(zip(group["category"], group["n_current"].astype(int)))
-        pooled_reference, pooled_current, new = pool_categories(
-            reference, current, settings.category_min_share, settings.max_categories)
-        for category in sorted(set(pooled_reference) | set(pooled_current)):
-            pooled_rows.append((*key, category, pooled_reference.get(category, 0), pooled_current.get(category, 0)))
-        n_current = sum(current.values())
-        header = group.iloc[0]
-        summaries.append({
-            **{column: header[column] for column in HEADER + ["_window_batch"]},
-            "n_reference": sum(reference.values()),
-            "n_current": n_current,
-            "n_reference_missing": reference.get(MISSING, 0),
-            "n_current_missing": current.get(MISSING, 0),
-            "n_categories": len(set(pooled_reference) | set(pooled_current)) if sum(reference.values()) else None,
-            "new_categories": ", ".join(new) if new else None,
-            "new_category_share": sum(current[c] for c in new) / n_current if n_current else np.nan,
-        })
-    pooled = pd.DataFrame(pooled_rows, columns=GROUP_KEYS + ["category", "n_reference", "n_current"])
+    work = counts.copy()
+    work["n_reference"] = work["n_reference"].astype("int64")
+    work["n_current"] = work["n_current"].astype("int64")
+    grouped = work.groupby(GROUP_KEYS, sort=False)
+    work["r_total"] = grouped["n_reference"].transform("sum")
+    missing = work["category"] == MISSING
+    # rank the categories frequent enough in the reference: by count, then name
+    frequent = ~missing & (work["r_total"] > 0) & (work["n_reference"] >= settings.category_min_share * work["r_total"])
+    ranked = work[frequent].sort_values(GROUP_KEYS + ["n_reference", "category"],
+                                        ascending=[True] * len(GROUP_KEYS) + [False, True], kind="mergesort")
+    rank = ranked.groupby(GROUP_KEYS, sort=False).cumcount() + 1
+    kept = pd.Series(False, index=work.index)
+    kept.loc[rank.index] = rank <= settings.max_categories
+    work["bucket"] = np.where(kept | missing, work["category"], OTHER)
+    work["is_new"] = ~missing & (work["n_reference"] == 0) & (work["n_current"] > 0)
+
+    pooled = work.groupby(GROUP_KEYS + ["bucket"], sort=False)[["n_reference", "n_current"]].sum().reset_index()
     shares = _grouped_share_stats(pooled, GROUP_KEYS, settings.psi_epsilon)
-    out = pd.DataFrame(summaries).merge(shares, on=GROUP_KEYS, how="left")
+    new = (work[work["is_new"]].sort_values("category").groupby(GROUP_KEYS, sort=False)
+           .agg(new_categories=("category", ", ".join), new_current=("n_current", "sum")).reset_index())
+    summary = grouped.agg(
+        **{column: (column, "first") for column in HEADER + ["_window_batch"] if column not in GROUP_KEYS},
+        n_reference=("n_reference", "sum"), n_current=("n_current", "sum")).reset_index()
+    missing_counts = (work[missing].groupby(GROUP_KEYS, sort=False)[["n_reference", "n_current"]].sum()
+                      .rename(columns={"n_reference": "n_reference_missing", "n_current": "n_current_missing"})
+                      .reset_index())
+    n_buckets = pooled.groupby(GROUP_KEYS, sort=False).size().rename("n_categories").reset_index()
+    out = (summary.merge(missing_counts, on=GROUP_KEYS, how="left").merge(new, on=GROUP_KEYS, how="left")
+           .merge(n_buckets, on=GROUP_KEYS, how="left").merge(shares, on=GROUP_KEYS, how="left"))
+    for column in ("n_reference_missing", "n_current_missing"):
+        out[column] = out[column].fillna(0).astype("int64")
+    out["n_categories"] = out["n_categories"].where(out["n_reference"] > 0)
+    out["new_category_share"] = np.where(out["n_current"] > 0, out["new_current"].fillna(0) / out["n_current"], np.nan)
+    out = out.drop(columns=["new_current"])
     for column in ("ks_statistic", "ks_pvalue", "wasserstein", "wasserstein_normalized",
                    "reference_mean", "current_mean", "reference_std"):
         out[column] = np.nan
@@ -335,14 +347,13 @@ def categorical_drift(counts: pd.DataFrame, settings: DriftSettings) -> pd.DataF
 
 
 def _with_severity(out: pd.DataFrame, settings: DriftSettings) -> pd.DataFrame:
-    def value(row, column):
-        v = row[column]
-        return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+    def present(values):
+        return [None if pd.isna(v) else float(v) for v in values]
 
-    levels = [severity(settings, int(row["n_reference"]), int(row["n_current"]), value(row, "psi"),
-                       value(row, "ks_statistic"), value(row, "js_distance"),
-                       (value(row, "ks_pvalue"), value(row, "chi2_pvalue")))
-              for _, row in out.iterrows()]
+    levels = [severity(settings, int(n_reference), int(n_current), psi_value, ks, js, (ks_p, chi2_p))
+              for n_reference, n_current, psi_value, ks, js, ks_p, chi2_p in zip(
+                  out["n_reference"], out["n_current"], present(out["psi"]), present(out["ks_statistic"]),
+                  present(out["js_distance"]), present(out["ks_pvalue"]), present(out["chi2_pvalue"]))]
     out["severity"] = [level for level, _ in levels]
     out["severity_reason"] = [reason for _, reason in levels]
     return out

@@ -116,12 +116,16 @@ class Pipeline:
         return build
 
     def build(self, full_refresh: bool = False, select: str | None = None, vars: dict | None = None,
-              check: bool = True) -> BuildResult:
+              check: bool = True, selector: str | None = None) -> BuildResult:
+        """`dbt build`, optionally limited by --select or by a named selector of
+        selectors.yml ('hourly', 'daily')."""
         args = ["build"]
         if full_refresh:
             args.append("--full-refresh")
         if select:
             args += ["--select", select]
+        if selector:
+            args += ["--selector", selector]
         return self.dbt(*args, vars=vars, check=check)
 
     @contextmanager

@@ -27,9 +27,10 @@ def test_injected_drift_is_flagged_and_nothing_else(tmp_path, dbt_work_dir, seed
 
     onset = drift[(start == cfg.drift_start) & (drift["slice_name"] == "region") & (drift["slice_value"] == "eu-west")]
     for feature in ("amount", "payment_method", "predicted_score"):
-        rows = onset[onset["feature"] == feature]
+        # (a version rolled out after the reference period has no reference yet)
+        rows = onset[(onset["feature"] == feature) & (onset["n_reference"] >= 200)]
         assert len(rows) and rows["severity"].isin(["investigate", "act"]).all(), rows
     assert (onset.loc[onset["feature"] == "payment_method", "severity"] == "act").all()
     # features are compared over all versions, predictions per version
     assert set(onset.loc[onset["feature"] == "amount", "model_version"]) == {"all"}
-    assert set(onset.loc[onset["feature"] == "predicted_score", "model_version"]) == {"v1", "v2"}
+    assert set(onset.loc[onset["feature"] == "predicted_score", "model_version"]) <= {"v1", "v2"}

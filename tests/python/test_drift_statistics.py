@@ -135,3 +135,42 @@ def test_vectorised_statistics_equal_the_scalar_ones(groups, eps):
 def test_empty_output_is_typed():
     table = drift.to_arrow([drift.numeric_drift(pd.DataFrame(), drift.DriftSettings())])
     assert table.num_rows == 0 and table.schema == drift.OUTPUT_SCHEMA
+
+
+@settings(max_examples=40, deadline=None)
+@given(groups=st.lists(st.dictionaries(st.sampled_from(["a", "b", "c", "d", drift.MISSING]),
+                                       st.tuples(st.integers(0, 400), st.integers(0, 400)), min_size=1),
+                       min_size=1, max_size=4),
+       min_share=st.sampled_from([0.0, 0.05, 0.3]), max_categories=st.integers(1, 4))
+def test_vectorised_categorical_drift_equals_the_scalar_rules(groups, min_share, max_categories):
+    rows = []
+    for g, categories in enumerate(groups):
+        for category, (n_ref, n_cur) in categories.items():
+            rows.append({"window_start": pd.Timestamp("2026-01-01"), "window_end": pd.Timestamp("2026-01-02"),
+                         "model_name": "m", "model_version": "all", "slice_name": "all", "slice_value": str(g),
+                         "feature": "f", "feature_type": "categorical", "reference_start": pd.Timestamp("2025-12-25"),
+                         "reference_end": pd.Timestamp("2026-01-01"), "category": category,
+                         "n_reference": n_ref, "n_current": n_cur, "_window_batch": 1})
+    settings_ = drift.DriftSettings(category_min_share=min_share, max_categories=max_categories)
+    out = drift.categorical_drift(pd.DataFrame(rows), settings_).set_index("slice_value")
+    for g, categories in enumerate(groups):
+        reference = {c: r for c, (r, _) in categories.items()}
+        current = {c: k for c, (_, k) in categories.items()}
+        pooled_r, pooled_c, new = drift.pool_categories(reference, current, min_share, max_categories)
+        row = out.loc[str(g)]
+        buckets = sorted(set(pooled_r) | set(pooled_c))
+        r = [pooled_r.get(k, 0) for k in buckets]
+        c = [pooled_c.get(k, 0) for k in buckets]
+        for column, expected in (("psi", drift.psi(r, c, settings_.psi_epsilon)), ("js_distance", drift.js_distance(r, c)),
+                                 ("chi2_pvalue", drift.chi2_homogeneity(r, c)[1])):
+            if math.isnan(expected):
+                assert pd.isna(row[column])
+            else:
+                assert row[column] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+        assert (row["new_categories"] if isinstance(row["new_categories"], str) else None) == (", ".join(new) or None)
+        assert row["n_reference"] == sum(reference.values()) and row["n_current"] == sum(current.values())
+        assert row["n_current_missing"] == current.get(drift.MISSING, 0)
+        if sum(reference.values()):
+            assert row["n_categories"] == len(buckets)
+        else:
+            assert pd.isna(row["n_categories"])

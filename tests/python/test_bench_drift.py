@@ -1,0 +1,17 @@
+"""The drift benchmark on a small warehouse: it builds the drift models in a
+child process with a memory cap and reports time, peak memory and the shape
+of what it built."""
+from classifier_monitor import bench_drift
+from classifier_monitor.generator import GeneratorConfig, write_demo
+
+
+def test_bench_drift_reports_time_memory_and_shape(tmp_path):
+    db = tmp_path / "bench.duckdb"
+    write_demo(str(db), GeneratorConfig(n_inferences=3_000, days=5, seed=3), progress=False)
+    assert bench_drift.prepare(db, work_dir=tmp_path / "bench") > 0
+    figures = bench_drift.run(db, memory_limit="500MB", work_dir=tmp_path / "bench")
+    assert figures["seconds"] > 0 and 50 < figures["peak_rss_mb"] < 4_000
+    assert figures["windows"] == 5 and figures["rows"] == 3_000
+    assert figures["features"] == 11 and figures["drift_rows"] > 100
+    assert sum(figures["severities"].values()) == figures["drift_rows"]
+    assert figures["memory_limit"] == "500MB"
