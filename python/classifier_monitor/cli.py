@@ -7,6 +7,7 @@ Commands
   backfill    recompute the rollups of every hour in [--start, --end)
   load-labels append a CSV/Parquet file of (late) labels to the raw table and build
   bench       the benchmark of the README (10M inferences by default)
+  report      render the static HTML report of the marts (docs/report.md) and print its path
 """
 from __future__ import annotations
 
@@ -81,6 +82,15 @@ def cmd_bench(args) -> int:
     return run_bench(args.db, n_inferences=args.inferences, days=args.days)
 
 
+def cmd_report(args) -> int:
+    from classifier_monitor.report import DEFAULT_OUT, write_report
+
+    out = write_report(args.db, args.out or DEFAULT_OUT, start=args.start, end=args.end, slice_name=args.slice_name,
+                       slice_value=args.slice_value, model=args.model, version=args.version)
+    print(out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="classifier_monitor", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,6 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = add("bench", cmd_bench, db=str(PROJECT_DIR / "warehouse" / "bench.duckdb"))
     sub.add_argument("--inferences", type=int, default=10_000_000)
     sub.add_argument("--days", type=int, default=30)
+
+    sub = add("report", cmd_report)
+    sub.add_argument("--out", default=None, help="HTML file to write (default: reports/report.html)")
+    sub.add_argument("--start", type=_timestamp, default=None,
+                     help="first hour (UTC), inclusive; default: the first day of data")
+    sub.add_argument("--end", type=_timestamp, default=None,
+                     help="end (UTC), exclusive; default: the end of the last hour of data")
+    sub.add_argument("--slice-name", default="all", help="slice column, or 'all'")
+    sub.add_argument("--slice-value", default="all", help="slice value, or 'all'")
+    sub.add_argument("--model", default=None, help="default: the model with the most predictions")
+    sub.add_argument("--version", default=None,
+                     help="model version, or 'all' to sum every version; default: the one serving most in the last 24h")
 
     args = parser.parse_args(argv)
     try:

@@ -113,8 +113,18 @@ def run_demo(db_path: str, n_inferences: int = 1_000_000, days: int = 14, seed: 
         """).df()
         print(quarantine.to_string(index=False))
         _extra_sections(con)
+        report = _write_report(con)
     print(f"\nwarehouse: {db}")
+    print(f"report: {report}")
     return 0
+
+
+def _write_report(con) -> Path:
+    """The static HTML report (docs/report.md), from the connection already open:
+    this process holds the file, so it cannot be reopened read-only here."""
+    from classifier_monitor.report import DEFAULT_OUT, render_report, save_report
+
+    return save_report(render_report(con), DEFAULT_OUT)
 
 
 def _extra_sections(con) -> None:
