@@ -42,3 +42,32 @@ def test_a_second_run_fails_fast_with_a_clear_message_and_changes_nothing(pipeli
     with pipeline.connect() as con:
         assert con.execute("select n_predictions from marts.fct_model_metrics_hourly "
                            "where slice_name = 'all'").fetchall() == [(1,)]
+
+
+def _freshness(pipeline) -> dict[str, str]:
+    """`dbt source freshness` on the pipeline's warehouse: {table: status}."""
+    from dbt.cli.main import dbtRunner
+
+    pipeline._env()
+    result = dbtRunner().invoke(["source", "freshness", "--project-dir", str(PROJECT_DIR),
+                                 "--profiles-dir", str(PROJECT_DIR / "profiles"),
+                                 "--target-path", str(pipeline.work_dir / "target"),
+                                 "--log-path", str(pipeline.work_dir / "logs"), "--quiet"])
+    return {node.node.name: str(node.status) for node in result.result.results}
+
+
+def test_source_freshness_passes_on_fresh_raw_tables_and_fails_on_stale_ones(pipeline):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", [{"event_id": "e1", "event_time": now - timedelta(minutes=30),
+                                               "ingested_at": now - timedelta(minutes=29), "model_name": "m",
+                                               "model_version": "v1", "predicted_class": "a"}])
+        append_rows(con, "label_events", [{"event_id": "e1", "label": "a", "labeled_at": now - timedelta(hours=30),
+                                           "ingested_at": now - timedelta(hours=30)}])
+    # inferences 29 minutes old: fresh; labels 30 hours old: past warn_after (24 h), not error_after (72 h)
+    assert _freshness(pipeline) == {"inference_events": "pass", "label_events": "warn"}
+    with pipeline.connect() as con:
+        con.execute("update raw.inference_events set ingested_at = ingested_at - interval 7 hour")
+    assert _freshness(pipeline)["inference_events"] == "error"
