@@ -20,34 +20,100 @@
     )
 {%- endmacro %}
 
-{% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
-    {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
-    {%- set readmit = cm_config('readmit_quarantined') -%}
+{#- The raw rows new since the last run: ingested after `since` (a literal, or
+    none before anything was staged), or without a usable ingested_at, or in
+    the backfill window. -#}
+{% macro cm_scope_new_rows(since, backfill_filter) -%}
     {%- set ingested_at = cm_safe_cast('ingested_at', dbt.type_timestamp()) -%}
-    {%- set since = cm_query_value(
-        "select " ~ dbt.dateadd('hour', -lookback, "max(ingested_at)") ~ " from " ~ target_relation) -%}
+    {{ ingested_at }} is null
+    {%- if since is not none %}
+    or {{ ingested_at }} > {{ cm_timestamp_literal(since) }}
+    {%- else %}
+    or true
+    {%- endif %}
+    {%- if backfill_filter %}
+    or ({{ backfill_filter }})
+    {%- endif %}
+{%- endmacro %}
+
+{#- The scope's `since`: the newest staged ingested_at minus the lookback, as a literal. -#}
+{% macro cm_scope_since(target_relation) %}
+    {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
+    {{ return(cm_query_value(
+        "select " ~ dbt.dateadd('hour', -lookback, "max(ingested_at)") ~ " from " ~ target_relation)) }}
+{% endmacro %}
+
+{#- Re-admission: the quarantined keys of the target (after a rule or config fix). -#}
+{% macro cm_scope_readmitted_keys(target_relation) -%}
+    {%- set readmit = cm_config('readmit_quarantined') -%}
+    select _event_key from {{ target_relation }}
+    where status = 'quarantined'
+    {%- if readmit is string and readmit not in ('all', 'true') %}
+        and reason = '{{ readmit }}'
+    {%- endif %}
+{%- endmacro %}
+
+{% macro cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
+    {{ return(adapter.dispatch('cm_incremental_scope', 'classifier_monitor')(source_relation, target_relation, backfill_filter)) }}
+{% endmacro %}
+
+{#- Portable: every raw row whose key is among the new rows' keys. Computes the
+    key of every raw row, so it scans the whole history. -#}
+{% macro default__cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
+    {%- set since = cm_scope_since(target_relation) -%}
     select * from {{ source_relation }}
     where {{ cm_event_key('event_id') }} in (
         select {{ cm_event_key('event_id') }}
         from {{ source_relation }}
-        where {{ ingested_at }} is null
-            {%- if since is not none %}
-            or {{ ingested_at }} > {{ cm_timestamp_literal(since) }}
-            {%- else %}
-            or true
-            {%- endif %}
-            {%- if backfill_filter %}
-            or ({{ backfill_filter }})
-            {%- endif %}
+        where {{ cm_scope_new_rows(since, backfill_filter) }}
     )
-    {%- if readmit %}
-    -- re-admission: judge quarantined keys again (after a rule or config fix)
-    or {{ cm_event_key('event_id') }} in (
-        select _event_key from {{ target_relation }}
-        where status = 'quarantined'
-        {%- if readmit is string and readmit not in ('all', 'true') %}
-            and reason = '{{ readmit }}'
+    {%- if cm_config('readmit_quarantined') %}
+    or {{ cm_event_key('event_id') }} in ({{ cm_scope_readmitted_keys(target_relation) }})
+    {%- endif %}
+{% endmacro %}
+
+{#-
+  DuckDB, raw table (not a view): the same rows, found without computing a key
+  for every raw row and without reading every column of the history. The new
+  rows come from a range scan on ingested_at (zone maps skip the old row
+  groups); older rows of the same keys are found by comparing the raw
+  event_id column itself: equal to a key (one hash probe per row), or (rare)
+  with surrounding spaces that trim to one. Only the row ids of that narrow scan are carried, and the
+  full rows are fetched by row id, so the cost of a run follows the new rows,
+  not the history. Views (e.g. over Parquet files) have no row ids: they take
+  the portable form.
+-#}
+{% macro duckdb__cm_incremental_scope(source_relation, target_relation, backfill_filter=none) %}
+    {%- set relation = adapter.get_relation(source_relation.database, source_relation.schema, source_relation.identifier) -%}
+    {%- if relation is none or relation.type != 'table' -%}
+        {{ return(default__cm_incremental_scope(source_relation, target_relation, backfill_filter)) }}
+    {%- endif -%}
+    {%- set since = cm_scope_since(target_relation) -%}
+    {%- set str = dbt.type_string() -%}
+    select * from {{ source_relation }}
+    where rowid in (
+        with new_rows as (
+            select rowid as row_id, {{ cm_event_key('event_id') }} as event_key
+            from {{ source_relation }}
+            where {{ cm_scope_new_rows(since, backfill_filter) }}
+        ),
+
+        new_keys as (
+            select distinct event_key from new_rows
+        )
+
+        select row_id from new_rows
+        union
+        select rowid from {{ source_relation }}
+        where cast(event_id as {{ str }}) in (select event_key from new_keys)
+        union
+        select rowid from {{ source_relation }}
+        where cast(event_id as {{ str }}) <> trim(cast(event_id as {{ str }}))
+            and trim(cast(event_id as {{ str }})) in (select event_key from new_keys)
+        {%- if cm_config('readmit_quarantined') %}
+        union
+        select rowid from {{ source_relation }}
+        where {{ cm_event_key('event_id') }} in ({{ cm_scope_readmitted_keys(target_relation) }})
         {%- endif %}
     )
-    {%- endif %}
 {% endmacro %}

@@ -134,7 +134,9 @@ final as (
         {% for measure in measures -%}
         cast({{ measure }} as {{ dbt.type_bigint() }}) as {{ measure }},
         {% endfor -%}
-        (select coalesce(max(batch_id), 0) from log) as _batch_id
+        -- read from the table, not the `log` CTE: a second reference would make
+        -- DuckDB materialise the CTE, i.e. copy the whole log before filtering it
+        (select coalesce(max(batch_id), 0) from {{ ref('int_event_state_log') }}) as _batch_id
     from updated
 )
 

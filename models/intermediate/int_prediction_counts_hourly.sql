@@ -135,7 +135,9 @@ final as (
         cell_key,
         {{ cell_key_columns | join(', ') }},
         cast(n as {{ dbt.type_bigint() }}) as n,
-        (select coalesce(max(batch_id), 0) from log) as _batch_id
+        -- read from the table, not the `log` CTE: a second reference would make
+        -- DuckDB materialise the CTE, i.e. copy the whole log before filtering it
+        (select coalesce(max(batch_id), 0) from {{ ref('int_event_state_log') }}) as _batch_id
     from updated
 )
 

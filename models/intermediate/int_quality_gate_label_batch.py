@@ -22,4 +22,6 @@ def model(dbt, session):
         known_classes=known_classes,
         log=repr(dbt.this) if dbt.is_incremental else None,
         settings=Settings.from_config(dbt.config.get("quality_gate")),
+        # the batch is computed once into a scratch table next to the log
+        scratch_schema=f'"{dbt.this.database}"."{dbt.this.schema}"',
     )

@@ -69,8 +69,9 @@ def run_lock(db_path: str | Path):
 class BuildResult:
     success: bool
     seconds: float
-    model_seconds: dict[str, float] = field(default_factory=dict)
+    model_seconds: dict[str, float] = field(default_factory=dict)  # every node dbt ran, by name
     messages: list[str] = field(default_factory=list)
+    node_types: dict[str, str] = field(default_factory=dict)  # name -> resource type (model, test, ...)
 
 
 class Pipeline:
@@ -102,15 +103,16 @@ class Pipeline:
         with run_lock(self.db_path):
             result = dbtRunner().invoke(argv)
         seconds = time.perf_counter() - started
-        timings, messages = {}, []
+        timings, messages, types = {}, [], {}
         for node_result in getattr(result.result, "results", None) or []:
             name = getattr(node_result.node, "name", str(node_result.node))
             timings[name] = node_result.execution_time
+            types[name] = str(getattr(node_result.node, "resource_type", ""))
             if str(node_result.status) not in ("success", "pass"):
                 messages.append(f"{name}: {node_result.status}: {node_result.message}")
         if result.exception is not None:
             messages.append(str(result.exception))
-        build = BuildResult(bool(result.success), seconds, timings, messages)
+        build = BuildResult(bool(result.success), seconds, timings, messages, types)
         if check and not build.success:
             raise BuildFailed("dbt " + " ".join(args) + " failed:\n" + "\n".join(messages))
         return build

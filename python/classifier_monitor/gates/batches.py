@@ -13,6 +13,7 @@ Watermarks:
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -76,6 +77,27 @@ def inference_batch_sql(staged, staged_after: datetime | None) -> str:
         from {relation_sql(staged)} as staged_rows
         where {_after('_staged_at', staged_after)}
     """
+
+
+@contextmanager
+def materialized(connection, sql: str, table: str | None):
+    """Yield a query over the rows of `sql`, computed once into the scratch table
+    `table` (dropped afterwards), or `sql` itself when there is no scratch table.
+
+    Great Expectations evaluates its batch query once per expectation; a batch
+    query that finds its rows in the whole history (e.g. the label rows of the
+    touched events) would scan the history once per expectation. The scratch
+    table is written through `connection` outside any transaction, so the
+    cursors GX opens on the same database see it.
+    """
+    if table is None:
+        yield sql
+        return
+    connection.execute(f"create or replace table {table} as select * from ({sql}) as batch_rows")
+    try:
+        yield f"select * from {table}"
+    finally:
+        connection.execute(f"drop table if exists {table}")
 
 
 def label_batch_sql(labels, inferences, staged_after: datetime | None) -> str:

@@ -185,8 +185,12 @@ def run_inference_batch_gate(connection, *, staged, source, log, settings: Setti
 
 
 def run_label_batch_gate(connection, *, labels, inferences, source, known_classes: list[str], log,
-                         settings: Settings, run_id: str | None = None, validated_at: datetime | None = None):
-    """Validate the label rows of the events touched since the last passed run."""
+                         settings: Settings, run_id: str | None = None, validated_at: datetime | None = None,
+                         scratch_schema: str | None = None):
+    """Validate the label rows of the events touched since the last passed run.
+    With `scratch_schema` (quoted, e.g. '"db"."intermediate"'), the batch is
+    computed once into a scratch table there
+    (batches.materialized) instead of once per expectation."""
     run_id, validated_at = _run_context(run_id, validated_at)
     if not settings.enabled:
         return to_relation(connection, [])
@@ -198,22 +202,24 @@ def run_label_batch_gate(connection, *, labels, inferences, source, known_classe
     if _nothing_new(previous, table_rows, settings):
         return to_relation(connection, [])
     staged_after = previous.staged_through if previous else None
-    batch_sql = batches.label_batch_sql(labels, inferences, staged_after)
-    rows, start, end = connection.execute(
-        f"select count(*), min(labeled_at), max(labeled_at) from ({batch_sql}) as batch").fetchone()
     staged_through = _scalar(connection, f"""
         select greatest(
             (select max(_staged_at) from {batches.relation_sql(labels)} as label_rows),
             (select max(_staged_at) from {batches.relation_sql(inferences)} as inference_rows))""")
-    if rows == 0:
-        return to_relation(connection, [])
-    suite = load_suite("label_batch", gate_params(settings, known_classes), settings.severity)
-    targets = {
-        "source": batches.Target(batches.source_schema_sql(source), batches.relation_label(source)),
-        "batch": batches.Target(batch_sql, batches.relation_label(labels), LABEL_INDEX, rows, start, end),
-    }
-    outcomes = validate_suite(connection, suite, targets, min_rows_for_rates=settings.min_batch_rows,
-                              sample_rows=settings.sample_rows)
+    scratch = f'{scratch_schema}."cm_gate_scratch_label_batch"' if scratch_schema else None
+    with batches.materialized(connection, batches.label_batch_sql(labels, inferences, staged_after),
+                              scratch) as batch_sql:
+        rows, start, end = connection.execute(
+            f"select count(*), min(labeled_at), max(labeled_at) from ({batch_sql}) as batch").fetchone()
+        if rows == 0:
+            return to_relation(connection, [])
+        suite = load_suite("label_batch", gate_params(settings, known_classes), settings.severity)
+        targets = {
+            "source": batches.Target(batches.source_schema_sql(source), batches.relation_label(source)),
+            "batch": batches.Target(batch_sql, batches.relation_label(labels), LABEL_INDEX, rows, start, end),
+        }
+        outcomes = validate_suite(connection, suite, targets, min_rows_for_rates=settings.min_batch_rows,
+                                  sample_rows=settings.sample_rows)
     watermarks = {"_staged_after": staged_after, "_staged_through": staged_through, "_table_rows": table_rows}
     return to_relation(connection, result_rows(suite, outcomes, run_id=run_id, validated_at=validated_at,
                                                watermarks=watermarks))
