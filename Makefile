@@ -7,7 +7,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: venv demo test bench build clean
+.PHONY: venv demo test bench bench-next-hour build clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,10 @@ test: venv
 
 bench: venv
 	$(BIN)/python -m classifier_monitor bench
+
+# Re-measure only the incremental run, on the warehouses `make bench` left.
+bench-next-hour: venv
+	$(BIN)/python -m classifier_monitor bench --next-hour
 
 build: venv
 	$(BIN)/dbt build --project-dir . --profiles-dir profiles

@@ -17,6 +17,7 @@ quality gates, SLIs and SLO status. The scenarios build the
 from __future__ import annotations
 
 import resource
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -122,4 +123,68 @@ def run_bench(db_path: str, n_inferences: int = 10_000_000, days: int = 30) -> i
             print(f"  {key}: {value}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak resident memory of this process: {peak:,.0f} MiB")
+    return 0
+
+
+# One more hour of traffic for a warehouse a previous bench left fully built:
+# the last hour's inferences again under new ids an hour later, and the next
+# 10,000 generated labels not delivered yet (late labels of past events, with
+# the generator's corrections), landing in that hour.
+NEXT_HOUR_SQL = ["""
+    insert into raw.inference_events
+    select * replace ('next-' || event_id as event_id, event_time + interval 1 hour as event_time,
+                      ingested_at + interval 1 hour as ingested_at)
+    from raw.inference_events
+    where ingested_at > (select max(ingested_at) - interval 1 hour from raw.inference_events)
+""", """
+    insert into raw.label_events (event_id, label, labeled_at, ingested_at, label_source)
+    select event_id, label, least(labeled_at, landed), landed, label_source
+    from (
+        select pending.*, (select max(ingested_at) from raw.inference_events) as landed
+        from gen.label_events as pending
+        where pending.ingested_at > (select max(ingested_at) from raw.label_events)
+        order by pending.ingested_at
+        limit 10000
+    )
+"""]
+
+
+def _next_hour(db: Path, label: str) -> dict:
+    """The incremental run again on a copy of a built bench warehouse."""
+    copy = db.with_name(db.stem + "-next-hour.duckdb")
+    shutil.copyfile(db, copy)
+    try:
+        pipe = Pipeline(copy, work_dir=db.parent / f"bench-dbt-{label}")
+        with pipe.connect() as con:
+            for statement in NEXT_HOUR_SQL:
+                con.execute(statement)
+            con.execute("checkpoint")
+        build = pipe.build(selector="hourly")
+        models = _models_only(build)
+        return {"models_s": sum(models.values()),
+                "pipeline_s": sum(models.get(name, 0) for name in CONFUSION_PIPELINE),
+                "wall_s": build.seconds, "models": models}
+    finally:
+        for path in (copy, copy.with_name(copy.name + ".wal"), copy.with_name(copy.name + ".run.lock")):
+            path.unlink(missing_ok=True)
+
+
+def run_next_hour(db_path: str) -> int:
+    """`bench --next-hour`: re-measure only the incremental run (x1 and x2) on
+    the warehouses of an earlier `make bench`, e.g. on a quieter machine."""
+    db = Path(db_path)
+    double = db.with_name(db.stem + "-2x.duckdb")
+    if not (db.exists() and double.exists()):
+        print(f"run `make bench` first: {db} and {double} are needed")
+        return 1
+    base, twice = _next_hour(db, "base"), _next_hour(double, "double")
+    print("\n== Incremental run again: one more hour of inferences + the next 10,000 late labels ==")
+    for name, figures in (("history x1", base), ("history x2", twice)):
+        print(f"{name}: confusion pipeline {figures['pipeline_s']:.2f} s, all hourly models "
+              f"{figures['models_s']:.2f} s (wall {figures['wall_s']:.1f} s)")
+    print(f"ratio x2 / x1: confusion pipeline {twice['pipeline_s'] / base['pipeline_s']:.2f}, "
+          f"all hourly models {twice['models_s'] / base['models_s']:.2f}")
+    print("\nper-model seconds (x1 | x2):")
+    for name, seconds in sorted(base["models"].items(), key=lambda kv: -kv[1]):
+        print(f"  {name:40s} {seconds:6.2f} | {twice['models'].get(name, 0):6.2f}")
     return 0

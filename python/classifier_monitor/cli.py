@@ -77,8 +77,10 @@ def cmd_demo(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from classifier_monitor.bench import run_bench
+    from classifier_monitor.bench import run_bench, run_next_hour
 
+    if args.next_hour:
+        return run_next_hour(args.db)
     return run_bench(args.db, n_inferences=args.inferences, days=args.days)
 
 
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = add("bench", cmd_bench, db=str(PROJECT_DIR / "warehouse" / "bench.duckdb"))
     sub.add_argument("--inferences", type=int, default=10_000_000)
     sub.add_argument("--days", type=int, default=30)
+    sub.add_argument("--next-hour", action="store_true",
+                     help="only re-measure the incremental run on the warehouses of an earlier bench")
 
     sub = add("report", cmd_report)
     sub.add_argument("--out", default=None, help="HTML file to write (default: reports/report.html)")
