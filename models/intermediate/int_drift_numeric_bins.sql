@@ -6,21 +6,17 @@
   bin row of the feature; fct_feature_drift turns them into p-values, PSI and
   severities.
 
-  int_drift_numeric_buckets has already summed everything the bucket
-  histograms decide (the largest |F - G| at a bucket boundary, the Wasserstein
-  integral outside the candidate buckets) and lists the candidate buckets
-  (docs/drift.md, "Exact at scale"). Here their values are read back in one
-  scan: per feature, rows whose bucket some comparison of their window needs
-  (a cheap filter on window and bucket), then each row's slice groups are
-  matched with the wanted (sample, group, bucket) triples. Inside every
-  candidate bucket the values of both samples are merged in value order, once:
-  running counts give F and G after each distinct value, so
-    KS D        max(largest boundary distance, |F - G| after every value inside)
-    Wasserstein outside area + sum over consecutive values v < w inside a
-                candidate bucket of |F - G|(v) (w - v)
-    PSI edges   the values where the reference count reaches ceil(j n / bins)
-                (a point bucket holding an edge is the edge itself)
-  F - G is carried as the integer n m (F - G) until the final division.
+  int_drift_numeric_buckets has both ECDFs at every bucket boundary and marks
+  the buckets whose values are needed (docs/drift.md, "Exact at scale"). Here
+  their values are read back: the reference ECDF inside each such bucket is
+  built once per reference, and every current value looks up F (and the area
+  under F) there with an as-of join, as does every level the current ECDF
+  takes, to find where F crosses it. That gives
+    KS D        max(largest boundary distance, |F - G| at every value inside)
+    Wasserstein sum of the gaps between buckets, of the sign-fixed buckets and
+                of the pieces of the candidate buckets between current values
+    PSI edges   the reference value reaching rank ceil(j * n / bins), found in
+                the bucket holding it, with both counts up to it.
 -#}
 {{
     config(
@@ -37,6 +33,7 @@
 {%- set dbl = cm_type_double() -%}
 {%- set big = dbt.type_bigint() -%}
 {%- set group_columns = ['model_name', 'model_version', 'slice_name', 'slice_value', 'feature'] -%}
+{%- set ref_cell = ['reference_key', 'group_key', 'bucket'] -%}
 
 with
 
@@ -61,48 +58,27 @@ buckets as (
     where window_start in (select window_start from recompute)
 ),
 
-totals as (
-    select window_start, group_key, ks_lower_bound, outside_area
-    from buckets
-    where bucket is null
-),
-
 candidates as (
-    select window_start, group_key, bucket, reference_key, n_values, m_values, r_before, c_before, rn, cn
-    from buckets
-    where is_candidate
-),
-
--- the values of every earlier candidate bucket in the order used below:
--- running sums over all candidates at once (one sort, no partitions) minus
--- these offsets, plus the counts before the bucket, are the running counts of
--- each comparison
-candidate_shifts as (
-    select
-        window_start, group_key, bucket, reference_key, n_values, m_values, rn, cn, r_before, c_before,
-        r_before - cast(coalesce(sum(rn) over candidate_order, 0) as {{ big }}) as r_shift,
-        c_before - cast(coalesce(sum(cn) over candidate_order, 0) as {{ big }}) as c_shift
-    from candidates
-    window candidate_order as (order by window_start, group_key, bucket rows between unbounded preceding and 1 preceding)
+    select * from buckets where is_candidate
 ),
 
 reference_windows as (
     {{ cm_drift_reference_windows('candidates', 'samples_all') }}
 ),
 
--- the (source window, group, bucket) triples to read and the sample they feed:
--- the window itself (current side) or a reference holding the window
+-- the rows each candidate needs: its window's (current side) and its
+-- reference's (reference side, once per reference bucket)
 wanted as (
-    select distinct window_start as source_window, group_key, bucket, window_start as sample_key, false as is_reference
+    select distinct window_start as source_window, group_key, bucket, 'current' as side,
+        window_start as sample_key
     from candidates
     union all
-    select reference_windows.source_window, reference_buckets.group_key, reference_buckets.bucket,
-        reference_buckets.reference_key as sample_key, true as is_reference
+    select distinct reference_windows.source_window, reference_buckets.group_key, reference_buckets.bucket,
+        'reference' as side, reference_windows.reference_key as sample_key
     from (select distinct reference_key, group_key, bucket from candidates) as reference_buckets
     inner join reference_windows on reference_windows.reference_key = reference_buckets.reference_key
 ),
 
--- the same per feature, whatever the group: a cheap first filter of the rows
 wanted_buckets as (
     select distinct wanted.source_window, features.feature, wanted.bucket
     from wanted
@@ -110,132 +86,328 @@ wanted_buckets as (
         on features.group_key = wanted.group_key
 ),
 
-source_windows as (
-    select distinct source_window from wanted
+source_events as (
+    select
+        {{ cm_drift_window_start('hour') }} as source_window,
+        model_name,
+        model_version,
+        {% for column in slices -%}
+        {{ column }},
+        {% endfor -%}
+        {% for feature in features -%}
+        {{ cm_drift_finite(feature.name) }} as {{ feature.name }}{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ ref('stg_inference_events') }}
+    where hour >= (select min(source_window) from wanted)
+        and {{ cm_drift_window_start('hour') }} in (select distinct source_window from wanted)
 ),
 
--- per feature, the rows in a wanted bucket of their window, with their value
--- and each slice group they belong to (one scan of the rows per feature, no
--- materialised copy of the rows)
-{% for feature in features %}
-{{ feature.name }}_rows as (
-    select bucketed.*
-    from {{ cm_drift_bucketed('(
-        select
-            ' ~ cm_drift_window_start('hour') ~ ' as source_window,
-            model_name,
-            ' ~ cm_drift_model_version('model_version', feature.type) ~ ' as model_version,
-            ' ~ (slices | join(', ')) ~ (', ' if slices) ~ '
-            ' ~ cm_drift_finite(feature.name) ~ ' as value
-        from ' ~ ref('stg_inference_events') ~ '
-        where hour >= (select min(source_window) from source_windows)
-            and ' ~ cm_drift_window_start('hour') ~ ' in (select source_window from source_windows)
-            and ' ~ cm_drift_finite(feature.name) ~ ' is not null
-    )', offsets=false) }} as bucketed
-    inner join (select source_window, bucket from wanted_buckets where feature = '{{ feature.name }}') as needed
-        on needed.source_window = bucketed.source_window and needed.bucket = bucketed.bucket
-),
-{% endfor %}
-
-memberships as (
+source_values as (
     {% for feature in features -%}
-    {% set outer_loop = loop -%}
-    {% for column in ['all'] + slices -%}
-    select source_window, bucket, value,
-        {{ cm_drift_group_key('model_name', 'model_version', "'" ~ column ~ "'", "'all'" if column == 'all' else column, "'" ~ feature.name ~ "'") }} as group_key
-    from {{ feature.name }}_rows
-    {% if not (outer_loop.last and loop.last) %}union all{% endif %}
-    {% endfor -%}
+    select
+        source_window, model_name,
+        {{ cm_drift_model_version('model_version', feature.type) }} as model_version,
+        {% for column in slices -%}
+        {{ column }},
+        {% endfor -%}
+        '{{ feature.name }}' as feature,
+        {{ feature.name }} as value,
+        {{ cm_drift_octave(feature.name) }} as octave
+    from source_events
+    where {{ feature.name }} is not null
+    {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
--- distinct values per sample, group and wanted bucket
-value_counts as (
-    select wanted.sample_key, wanted.is_reference, wanted.group_key, wanted.bucket, memberships.value,
-        cast(count(*) as {{ big }}) as n
-    from memberships
+-- cheap first filter: rows in a bucket some distribution of their window needs
+wanted_rows as (
+    select bucketed.*
+    from (
+        select source_values.*, {{ cm_drift_bucket('value', 'octave') }} as bucket
+        from source_values
+    ) as bucketed
+    inner join wanted_buckets
+        on wanted_buckets.source_window = bucketed.source_window
+        and wanted_buckets.feature = bucketed.feature
+        and wanted_buckets.bucket = bucketed.bucket
+),
+
+-- the values of each wanted bucket, per sample, one join per slice group
+wanted_values as (
+    {% for column in ['all'] + slices -%}
+    select wanted.sample_key, wanted.side, wanted.group_key, wanted.bucket, wanted_rows.value
+    from wanted_rows
     inner join wanted
-        on wanted.source_window = memberships.source_window
-        and wanted.group_key = memberships.group_key
-        and wanted.bucket = memberships.bucket
-    group by wanted.sample_key, wanted.is_reference, wanted.group_key, wanted.bucket, memberships.value
+        on wanted.source_window = wanted_rows.source_window
+        and wanted.bucket = wanted_rows.bucket
+        and wanted.group_key = {{ cm_drift_group_key('wanted_rows.model_name', 'wanted_rows.model_version',
+            "'" ~ column ~ "'", "'all'" if column == 'all' else 'wanted_rows.' ~ column, 'wanted_rows.feature') }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
--- both samples' values inside each candidate bucket (the reference's are
--- shared by the windows of a block)
-candidate_values as (
-    select candidate_shifts.*, value_counts.value, value_counts.n as c, cast(0 as {{ big }}) as r
-    from candidate_shifts
-    inner join value_counts
-        on value_counts.sample_key = candidate_shifts.window_start
-        and value_counts.group_key = candidate_shifts.group_key
-        and value_counts.bucket = candidate_shifts.bucket
-        and not value_counts.is_reference
-    union all
-    select candidate_shifts.*, value_counts.value, cast(0 as {{ big }}) as c, value_counts.n as r
-    from candidate_shifts
-    inner join value_counts
-        on value_counts.sample_key = candidate_shifts.reference_key
-        and value_counts.group_key = candidate_shifts.group_key
-        and value_counts.bucket = candidate_shifts.bucket
-        and value_counts.is_reference
+value_counts as (
+    select sample_key, side, group_key, bucket, value, count(*) as n
+    from wanted_values
+    group by sample_key, side, group_key, bucket, value
 ),
 
--- running counts r_le / c_le = values <= value, both samples, after each
--- value; where both samples hold a value, the current row comes first, so the
--- reference row carries the state after the value (final)
-running as (
+-- the reference ECDF inside each candidate bucket, once per reference:
+-- r_le = reference values <= value (all buckets), r_offset = sum of their
+-- offsets from the bucket base within the bucket
+reference_ecdf as (
     select
-        sorted.*,
-        (sorted.r_le = sorted.r_before + sorted.rn and sorted.c_le = sorted.c_before + sorted.cn) as is_bucket_end
+        value_counts.sample_key as reference_key,
+        value_counts.group_key,
+        value_counts.bucket,
+        value_counts.value,
+        value_counts.n,
+        reference_cells.r_before + sum(value_counts.n) over bucket_order as r_le,
+        sum(value_counts.n * (value_counts.value - {{ cm_drift_base_of_bucket('value_counts.bucket') }})) over bucket_order as r_offset
+    from value_counts
+    inner join (select distinct reference_key, group_key, bucket, r_before from candidates) as reference_cells
+        on reference_cells.reference_key = value_counts.sample_key
+        and reference_cells.group_key = value_counts.group_key
+        and reference_cells.bucket = value_counts.bucket
+    where value_counts.side = 'reference'
+    window bucket_order as (partition by value_counts.sample_key, value_counts.group_key, value_counts.bucket
+        order by value_counts.value rows between unbounded preceding and current row)
+),
+
+-- the current ECDF inside each candidate bucket: c_le = current values <= value
+current_ecdf as (
+    select
+        candidates.window_start,
+        candidates.group_key,
+        candidates.bucket,
+        candidates.reference_key,
+        value_counts.value,
+        value_counts.n,
+        candidates.c_before + sum(value_counts.n) over bucket_order as c_le,
+        lead(value_counts.value) over bucket_order_all as next_value
+    from value_counts
+    inner join candidates
+        on candidates.window_start = value_counts.sample_key
+        and candidates.group_key = value_counts.group_key
+        and candidates.bucket = value_counts.bucket
+    where value_counts.side = 'current'
+    window
+        bucket_order as (partition by candidates.window_start, candidates.group_key, candidates.bucket
+            order by value_counts.value rows between unbounded preceding and current row),
+        bucket_order_all as (partition by candidates.window_start, candidates.group_key, candidates.bucket
+            order by value_counts.value)
+),
+
+-- pieces of a candidate bucket where G is constant: from lo to the first
+-- current value (level c_before), then from each current value to the next one
+-- or to hi (level c_le)
+first_current_values as (
+    select window_start, group_key, bucket, min(value) as value
+    from current_ecdf
+    group by window_start, group_key, bucket
+),
+
+pieces as (
+    select
+        candidates.window_start, candidates.group_key, candidates.bucket, candidates.reference_key,
+        candidates.lo as piece_start,
+        coalesce(first_current_values.value, candidates.hi) as piece_end,
+        candidates.c_before as g_count
+    from candidates
+    left join first_current_values
+        on first_current_values.window_start = candidates.window_start
+        and first_current_values.group_key = candidates.group_key
+        and first_current_values.bucket = candidates.bucket
+    where candidates.m_values > 0
+    union all
+    select
+        current_ecdf.window_start, current_ecdf.group_key, current_ecdf.bucket, current_ecdf.reference_key,
+        current_ecdf.value as piece_start,
+        coalesce(current_ecdf.next_value, candidates.hi) as piece_end,
+        current_ecdf.c_le as g_count
+    from current_ecdf
+    inner join candidates
+        on candidates.window_start = current_ecdf.window_start
+        and candidates.group_key = current_ecdf.group_key
+        and candidates.bucket = current_ecdf.bucket
+),
+
+-- where F first reaches the level of G: the smallest reference value with
+-- r_le * m >= g_count * n, i.e. r_le >= ceil(g_count * n / m)
+piece_levels as (
+    select
+        pieces.*,
+        candidates.r_before,
+        candidates.rn,
+        candidates.r_offset_sum,
+        candidates.lo,
+        candidates.hi,
+        candidates.base,
+        candidates.n_values,
+        candidates.m_values,
+        cast(floor((cast(pieces.g_count as {{ dbl }}) * candidates.n_values + candidates.m_values - 1) / candidates.m_values) as {{ big }}) as level_target
+    from pieces
+    inner join candidates
+        on candidates.window_start = pieces.window_start
+        and candidates.group_key = pieces.group_key
+        and candidates.bucket = pieces.bucket
+    where pieces.piece_end > pieces.piece_start
+),
+
+piece_crossings as (
+    select
+        piece_levels.*,
+        at_start.r_le as start_r_le,
+        at_start.r_offset as start_r_offset,
+        at_end.r_le as end_r_le,
+        at_end.r_offset as end_r_offset,
+        crossing.value as crossing_value,
+        crossing.r_le as crossing_r_le,
+        crossing.r_offset as crossing_r_offset
+    from piece_levels
+    {{ cm_drift_asof_join('reference_ecdf', 'at_start', 'piece_levels', ref_cell, 'piece_levels.piece_start', 'at_or_before', 'value') }}
+    {{ cm_drift_asof_join('reference_ecdf', 'at_end', 'piece_levels', ref_cell, 'piece_levels.piece_end', 'at_or_before', 'value') }}
+    {{ cm_drift_asof_join('reference_ecdf', 'crossing', 'piece_levels', ref_cell, 'piece_levels.level_target', 'at_or_after', 'r_le') }}
+),
+
+-- n * (area under F from lo to t) = r_before * (t - lo) + sum over reference
+-- values v <= t in the bucket of (t - v); the level crossing t* is clamped to
+-- the piece; integral of |F - g| = g (t* - a) - A(t*) + A(a) + A(b) - A(t*) - g (b - t*)
+piece_areas as (
+    select
+        window_start, group_key,
+        (
+            g * (t_star - piece_start) - (area_t_star - area_start)
+            + (area_end - area_t_star) - g * (piece_end - t_star)
+        ) as area
     from (
         select
-            window_start, group_key, value, r, n_values, m_values, r_before, c_before, rn, cn,
-            lead(value) over value_order as next_value,
-            cast(sum(r) over value_order as {{ big }}) + r_shift as r_le,
-            cast(sum(c) over value_order as {{ big }}) + c_shift as c_le
-        from candidate_values
-        window value_order as (order by window_start, group_key, bucket, value, r
-            rows between unbounded preceding and current row)
-    ) as sorted
+            clamped.*,
+            cast(g_count as {{ dbl }}) / m_values as g,
+            (r_before * (piece_start - lo) + coalesce(start_r_le - r_before, 0) * (piece_start - base) - coalesce(start_r_offset, 0)) / n_values as area_start,
+            (r_before * (piece_end - lo) + coalesce(end_r_le - r_before, 0) * (piece_end - base) - coalesce(end_r_offset, 0)) / n_values as area_end,
+            case
+                when t_star = piece_start then (r_before * (piece_start - lo) + coalesce(start_r_le - r_before, 0) * (piece_start - base) - coalesce(start_r_offset, 0)) / n_values
+                when t_star = piece_end then (r_before * (piece_end - lo) + coalesce(end_r_le - r_before, 0) * (piece_end - base) - coalesce(end_r_offset, 0)) / n_values
+                else (r_before * (crossing_value - lo) + (crossing_r_le - r_before) * (crossing_value - base) - crossing_r_offset) / n_values
+            end as area_t_star
+        from (
+            select
+                piece_crossings.*,
+                case
+                    when level_target <= r_before then piece_start
+                    when crossing_value is null or crossing_value >= piece_end then piece_end
+                    when crossing_value <= piece_start then piece_start
+                    else crossing_value
+                end as t_star
+            from piece_crossings
+        ) as clamped
+    ) as measured
 ),
 
--- n m |F - G| after every value (final rows only: a current row followed by
--- the reference row of the same value is halfway), and the integral pieces
--- up to the next value inside the bucket
-distances as (
+-- |F - G| at every current value inside the candidate buckets, and just before it
+inside_distances as (
     select
-        running.*,
-        abs(r_le * m_values - c_le * n_values) as d,
-        (is_bucket_end or next_value <> value) as is_final,
-        case when not is_bucket_end then next_value - value end as step
-    from running
+        current_ecdf.window_start,
+        current_ecdf.group_key,
+        abs(cast(coalesce(at_value.r_le, candidates.r_before) as {{ dbl }}) / candidates.n_values
+            - cast(current_ecdf.c_le as {{ dbl }}) / candidates.m_values) as after_value,
+        abs(cast(coalesce(at_value.r_le, candidates.r_before)
+                - case when at_value.value = current_ecdf.value then at_value.n else 0 end as {{ dbl }}) / candidates.n_values
+            - cast(current_ecdf.c_le - current_ecdf.n as {{ dbl }}) / candidates.m_values) as before_value
+    from current_ecdf
+    inner join candidates
+        on candidates.window_start = current_ecdf.window_start
+        and candidates.group_key = current_ecdf.group_key
+        and candidates.bucket = current_ecdf.bucket
+    {{ cm_drift_asof_join('reference_ecdf', 'at_value', 'current_ecdf', ref_cell, 'current_ecdf.value', 'at_or_before', 'value') }}
 ),
 
 inside_terms as (
     select
+        coalesce(distances.window_start, areas.window_start) as window_start,
+        coalesce(distances.group_key, areas.group_key) as group_key,
+        distances.ks_inside,
+        areas.area_inside
+    from (
+        select window_start, group_key,
+            max(case when after_value > before_value then after_value else before_value end) as ks_inside
+        from inside_distances
+        group by window_start, group_key
+    ) as distances
+    full outer join (
+        select window_start, group_key, sum(area) as area_inside
+        from piece_areas
+        group by window_start, group_key
+    ) as areas
+        on areas.window_start = distances.window_start and areas.group_key = distances.group_key
+),
+
+-- boundary distances and areas outside the candidate buckets
+outside_terms as (
+    select
         window_start,
         group_key,
-        cast(max(case when is_final then d end) as {{ dbl }}) / (cast(max(n_values) as {{ dbl }}) * max(m_values)) as ks_inside,
-        sum(cast(d as {{ dbl }}) * step) / (cast(max(n_values) as {{ dbl }}) * max(m_values)) as area_inside
-    from distances
-    where m_values > 0
+        max(boundary_distance) as ks_lower_bound,
+        sum(gap_area) as area_gaps,
+        sum(case when not is_candidate then bucket_area end) as area_buckets
+    from buckets
     group by window_start, group_key
 ),
 
--- PSI edges: edge j is the reference value reaching rank ceil(j n / bins), so
--- a value holds edges floor(r_before_value bins / n) + 1 .. floor(r_le bins / n);
--- equal edges (ties in the reference) collapse into one bin boundary
-edges as (
-    select window_start, group_key, value as edge_value, r_le, c_le
-    from distances
-    where r > 0 and is_final
-        and floor(cast((r_le - r) * {{ psi_bins }} as {{ dbl }}) / n_values) < floor(cast(r_le * {{ psi_bins }} as {{ dbl }}) / n_values)
-        and floor(cast((r_le - r) * {{ psi_bins }} as {{ dbl }}) / n_values) + 1 <= {{ psi_bins - 1 }}
-    union all
-    select window_start, group_key, lo as edge_value, r_before + rn as r_le, c_before + cn as c_le
+-- PSI edges: the reference value reaching rank ceil(j * n / bins), with the
+-- reference and current counts up to it
+edge_ranks as (
+    {% for j in range(1, psi_bins) -%}
+    select {{ j }} as edge_index
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+edge_targets as (
+    select
+        buckets.window_start, buckets.group_key, buckets.bucket, buckets.reference_key,
+        buckets.lo, buckets.hi, buckets.r_before, buckets.rn, buckets.c_before, buckets.cn,
+        cast(floor((cast(edge_ranks.edge_index as {{ dbl }}) * buckets.n_values + {{ psi_bins - 1 }}) / {{ psi_bins }}) as {{ big }}) as edge_target
     from buckets
-    where bucket is not null and not is_candidate
+    inner join edge_ranks
+        on buckets.holds_edge
+        and edge_ranks.edge_index between buckets.first_edge and buckets.last_edge
+),
+
+edges_found as (
+    select
+        edge_targets.window_start,
+        edge_targets.group_key,
+        edge_targets.bucket,
+        edge_targets.lo = edge_targets.hi as in_point,
+        case when edge_targets.lo = edge_targets.hi then edge_targets.lo else edge_point.value end as edge_value,
+        case when edge_targets.lo = edge_targets.hi then edge_targets.r_before + edge_targets.rn else edge_point.r_le end as r_le,
+        edge_targets.c_before,
+        edge_targets.cn
+    from edge_targets
+    {{ cm_drift_asof_join('reference_ecdf', 'edge_point', 'edge_targets', ref_cell, 'edge_targets.edge_target', 'at_or_after', 'r_le') }}
+),
+
+-- equal edges (ties in the reference) collapse into one bin boundary
+distinct_edges as (
+    select distinct window_start, group_key, bucket, in_point, edge_value, r_le, c_before, cn from edges_found
+),
+
+-- current values up to the edge: all of a point bucket, else up to the edge
+-- value inside its bucket
+edges as (
+    select
+        distinct_edges.window_start,
+        distinct_edges.group_key,
+        distinct_edges.edge_value,
+        distinct_edges.r_le,
+        case
+            when distinct_edges.in_point then distinct_edges.c_before + distinct_edges.cn
+            else coalesce(edge_current.c_le, distinct_edges.c_before)
+        end as c_le
+    from distinct_edges
+    {{ cm_drift_asof_join('current_ecdf', 'edge_current', 'distinct_edges', ['window_start', 'group_key', 'bucket'], 'distinct_edges.edge_value', 'at_or_before', 'value') }}
 ),
 
 numbered_edges as (
@@ -286,17 +458,17 @@ statistics as (
     select
         samples.*,
         case when samples.n_values > 0 and samples.m_values > 0 then
-            case when coalesce(inside_terms.ks_inside, 0) > totals.ks_lower_bound
-                then inside_terms.ks_inside else totals.ks_lower_bound end
+            case when coalesce(inside_terms.ks_inside, 0) > outside_terms.ks_lower_bound
+                then inside_terms.ks_inside else outside_terms.ks_lower_bound end
         end as ks_statistic,
         case when samples.n_values > 0 and samples.m_values > 0 then
-            totals.outside_area + coalesce(inside_terms.area_inside, 0)
+            coalesce(outside_terms.area_gaps, 0) + coalesce(outside_terms.area_buckets, 0) + coalesce(inside_terms.area_inside, 0)
         end as wasserstein
     from samples
-    left join totals
-        on totals.window_start = samples.window_start and totals.group_key = samples.group_key
     left join inside_terms
         on inside_terms.window_start = samples.window_start and inside_terms.group_key = samples.group_key
+    left join outside_terms
+        on outside_terms.window_start = samples.window_start and outside_terms.group_key = samples.group_key
 )
 
 select

@@ -1,24 +1,20 @@
 {#-
-  The merged bucket histograms of every numeric comparison, reduced to what
-  int_drift_numeric_bins needs. Running counts over the two histograms, side
-  by side in bucket order, give both ECDFs exactly at every bucket boundary
-  (F: reference, n values; G: current, m values). Everything that follows from
-  them alone is summed here, per window x compared distribution (group_key):
-    ks_lower_bound  the largest |F - G| at a bucket boundary (KS D is at least this)
-    outside_area    the integral of |F - G| between buckets (both CDFs are flat
-                    there) plus over every bucket where F - G keeps its sign
-                    (from counts and offset sums)
-  and written on one row with bucket null. The other rows are the buckets whose
-  values must be read (is_candidate):
-    - both samples have values in it and max(F_after - G_before, G_after - F_before)
-      reaches ks_lower_bound: the KS supremum may hide inside;
-    - F - G may change sign inside: its Wasserstein integral needs the values;
-    - it holds a PSI edge (a reference quantile);
-  except buckets holding a single value (points), which need nothing more; a
-  point holding a PSI edge is kept too (is_candidate false), the edge is its value.
-
-  Comparisons are done in integer arithmetic on cross products (F - G has the
-  denominator n m), so no rounding decides which bucket is read.
+  The merged bucket histograms of every numeric comparison: one row per window
+  x compared distribution (group_key) x bucket holding reference or current
+  values, for distributions with reference values. Running counts give both
+  ECDFs exactly at every bucket boundary (F before/after: reference, G:
+  current), and per bucket:
+    boundary_distance  |F - G| at the bucket's two ends (a lower bound of KS D)
+    gap_area           integral of |F - G| from the previous bucket's last value
+                       to this bucket's first one (both CDFs are flat there)
+    bucket_area        integral of |F - G| over the bucket when F - G keeps its
+                       sign across it (from counts and offset sums)
+    is_candidate       the bucket's values must be read (int_drift_numeric_bins):
+                       the KS supremum may hide inside (both samples have values
+                       and max(F_after - G_before, G_after - F_before) reaches the
+                       largest boundary distance), F - G may change sign inside,
+                       or a PSI edge lies inside; a bucket holding a single value
+                       is a point and never is one
 -#}
 {{
     config(
@@ -65,7 +61,8 @@ compared as (
 keyed_cells as (
     select
         window_start,
-        group_key, bucket, n, offset_sum, value_min, value_max
+        {{ cm_drift_group_key('model_name', 'model_version', 'slice_name', 'slice_value', 'feature') }} as group_key,
+        bucket, n, offset_sum, value_min, value_max
     from cells
     where window_start >= {{ cm_drift_needed_from('recompute') }}
         and {{ cm_drift_is_needed_window('window_start', 'recompute') }}
@@ -106,29 +103,14 @@ window_reference_cells as (
         on reference_cells.reference_key = compared.reference_key and reference_cells.group_key = compared.group_key
 ),
 
--- the values of every earlier comparison in the order below: running sums over
--- all comparisons at once (one sort, no partitions) minus these offsets are
--- the running sums of each comparison
-compared_offsets as (
-    select
-        window_start,
-        group_key,
-        n_values,
-        m_values,
-        cast(coalesce(sum(n_values) over comparison_order, 0) as {{ big }}) as r_offset,
-        cast(coalesce(sum(m_values) over comparison_order, 0) as {{ big }}) as c_offset
-    from compared
-    window comparison_order as (order by window_start, group_key rows between unbounded preceding and 1 preceding)
-),
-
--- both histograms side by side, bucket by bucket (narrow rows: all of them are sorted)
+-- both histograms side by side, bucket by bucket
 merged as (
     select
         coalesce(current_side.window_start, reference_side.window_start) as window_start,
         coalesce(current_side.group_key, reference_side.group_key) as group_key,
         coalesce(current_side.bucket, reference_side.bucket) as bucket,
-        cast(coalesce(current_side.n, 0) as {{ big }}) as cn,
-        cast(coalesce(reference_side.n, 0) as {{ big }}) as rn,
+        coalesce(current_side.n, 0) as cn,
+        coalesce(reference_side.n, 0) as rn,
         coalesce(current_side.offset_sum, 0) as c_offset_sum,
         coalesce(reference_side.offset_sum, 0) as r_offset_sum,
         case
@@ -150,154 +132,94 @@ merged as (
         and reference_side.bucket = current_side.bucket
 ),
 
--- per bucket, in one pass over the buckets in order (a bucket is its
--- comparison's first one when nothing precedes it there):
---   d_before, d_after  n m (F - G) before and after the bucket, exact integers
---   d_inside           the most n m |F - G| can reach inside (both samples in it)
---   sign_is_fixed      F before >= G after or G before >= F after
---   first/last_edge    PSI edge j is the ceil(j n / bins)-th smallest reference
---                      value: this bucket holds edges first_edge .. last_edge
-bucket_terms as (
+-- running counts before each bucket: r_before (reference), c_before (current)
+prefixed as (
     select
-        window_start, group_key, bucket, rn, cn, r_before, c_before, lo, hi, n_values, m_values,
-        d_inside, sign_is_fixed, first_edge, last_edge,
-        case when m_values > 0 then greatest(abs(d_before), abs(d_after)) end as d_boundary,
-        (last_edge >= first_edge and first_edge <= {{ psi_bins - 1 }}) as holds_edge,
-        -- n m x the integral of |F - G| from the previous bucket's last value to
-        -- this bucket's first one, where both CDFs are flat
-        case when m_values > 0 and previous_hi is not null
-            then abs(cast(d_before as {{ dbl }})) * (lo - previous_hi) end as gap_area_nm,
-        -- n m x the integral over [lo, hi] when F - G keeps its sign: n x the
-        -- integral of F is r_before (hi - lo) + the sum over the bucket's
-        -- reference values v of (hi - v), and (hi - v) = (hi - base) - offset
-        case when m_values > 0 and sign_is_fixed then abs(
-            cast(d_before as {{ dbl }}) * (hi - lo)
-            + cast(rn * m_values - cn * n_values as {{ dbl }}) * (hi - {{ cm_drift_base_of_bucket('bucket') }})
-            - (r_offset_sum * m_values - c_offset_sum * n_values)
-        ) end as bucket_area_nm
-    from (
-        select
-            counted.*,
-            r_before * m_values - c_before * n_values as d_before,
-            (r_before + rn) * m_values - (c_before + cn) * n_values as d_after,
-            case when rn > 0 and cn > 0 then
-                greatest((r_before + rn) * m_values - c_before * n_values,
-                         (c_before + cn) * n_values - r_before * m_values)
-            end as d_inside,
-            (r_before * m_values >= (c_before + cn) * n_values
-                or c_before * n_values >= (r_before + rn) * m_values) as sign_is_fixed,
-            cast(floor(cast(r_before * {{ psi_bins }} as {{ dbl }}) / n_values) as {{ big }}) + 1 as first_edge,
-            cast(floor(cast((r_before + rn) * {{ psi_bins }} as {{ dbl }}) / n_values) as {{ big }}) as last_edge,
-            case when r_before + c_before > 0 then raw_previous_hi end as previous_hi
-        from (
-            -- running sums over all comparisons at once, minus the offsets
-            select
-                merged.*,
-                compared_offsets.n_values,
-                compared_offsets.m_values,
-                cast(sum(merged.rn) over bucket_order - merged.rn - compared_offsets.r_offset as {{ big }}) as r_before,
-                cast(sum(merged.cn) over bucket_order - merged.cn - compared_offsets.c_offset as {{ big }}) as c_before,
-                lag(merged.hi) over bucket_order as raw_previous_hi
-            from merged
-            inner join compared_offsets
-                on compared_offsets.window_start = merged.window_start and compared_offsets.group_key = merged.group_key
-            window bucket_order as (order by merged.window_start, merged.group_key, merged.bucket
-                rows between unbounded preceding and current row)
-        ) as counted
-    ) as bounded
+        merged.*,
+        sum(rn) over bucket_order - rn as r_before,
+        sum(cn) over bucket_order - cn as c_before,
+        lag(hi) over bucket_order as previous_hi
+    from merged
+    window bucket_order as (partition by window_start, group_key order by bucket
+        rows between unbounded preceding and current row)
 ),
 
--- per comparison: the largest boundary distance and the sign-fixed areas
-group_terms as (
+bucket_bounds as (
     select
-        window_start,
-        group_key,
-        max(d_boundary) as d_lower_bound,
-        coalesce(sum(gap_area_nm), 0) + coalesce(sum(bucket_area_nm), 0) as fixed_area_nm
-    from bucket_terms
-    group by window_start, group_key
-),
-
--- the buckets bins must look at: candidates, and points holding a PSI edge
-flagged as (
-    select
-        bucket_terms.*,
-        bucket_terms.lo < bucket_terms.hi and (
-            coalesce(bucket_terms.d_inside >= group_terms.d_lower_bound, false)
-            or (bucket_terms.m_values > 0 and not bucket_terms.sign_is_fixed)
-            or bucket_terms.holds_edge
-        ) as is_candidate
-    from bucket_terms
-    inner join group_terms
-        on group_terms.window_start = bucket_terms.window_start and group_terms.group_key = bucket_terms.group_key
-    where bucket_terms.holds_edge
-        or (bucket_terms.lo < bucket_terms.hi and (
-            coalesce(bucket_terms.d_inside >= group_terms.d_lower_bound, false)
-            or (bucket_terms.m_values > 0 and not bucket_terms.sign_is_fixed)))
-),
-
--- the area outside the candidates: every sign-fixed area but the candidates' own
-totals as (
-    select
-        compared.window_start,
-        compared.group_key,
+        prefixed.*,
         compared.reference_key,
         compared.n_values,
         compared.m_values,
-        cast(group_terms.d_lower_bound as {{ dbl }}) / (cast(compared.n_values as {{ dbl }}) * compared.m_values) as ks_lower_bound,
-        (group_terms.fixed_area_nm - coalesce(candidate_areas.area_nm, 0))
-            / (cast(compared.n_values as {{ dbl }}) * compared.m_values) as outside_area
-    from compared
-    inner join group_terms
-        on group_terms.window_start = compared.window_start and group_terms.group_key = compared.group_key
-    left join (
-        select window_start, group_key, sum(bucket_area_nm) as area_nm
-        from flagged
-        where is_candidate
-        group by window_start, group_key
-    ) as candidate_areas
-        on candidate_areas.window_start = compared.window_start and candidate_areas.group_key = compared.group_key
+        {{ cm_safe_divide('prefixed.r_before', 'compared.n_values') }} as f_before,
+        {{ cm_safe_divide('prefixed.r_before + prefixed.rn', 'compared.n_values') }} as f_after,
+        {{ cm_safe_divide('prefixed.c_before', 'compared.m_values') }} as g_before,
+        {{ cm_safe_divide('prefixed.c_before + prefixed.cn', 'compared.m_values') }} as g_after,
+        -- F - G keeps its sign across the bucket (integer arithmetic: no rounding)
+        (prefixed.r_before * compared.m_values >= (prefixed.c_before + prefixed.cn) * compared.n_values
+            or prefixed.c_before * compared.n_values >= (prefixed.r_before + prefixed.rn) * compared.m_values) as sign_is_fixed,
+        -- PSI edge j is the ceil(j * n / bins)-th smallest reference value; this
+        -- bucket holds edges first_edge .. last_edge
+        cast(floor(cast(prefixed.r_before * {{ psi_bins }} as {{ dbl }}) / compared.n_values) as {{ big }}) + 1 as first_edge,
+        cast(floor(cast((prefixed.r_before + prefixed.rn) * {{ psi_bins }} as {{ dbl }}) / compared.n_values) as {{ big }}) as last_edge,
+        {{ cm_drift_base_of_bucket('prefixed.bucket') }} as base
+    from prefixed
+    inner join compared on compared.window_start = prefixed.window_start and compared.group_key = prefixed.group_key
+),
+
+bucket_terms as (
+    select
+        bucket_bounds.*,
+        case when m_values > 0 then
+            case when abs(f_before - g_before) > abs(f_after - g_after)
+                then abs(f_before - g_before) else abs(f_after - g_after) end
+        end as boundary_distance,
+        -- the most |F - G| can reach inside the bucket
+        case when m_values > 0 and rn > 0 and cn > 0 then
+            case when f_after - g_before > g_after - f_before
+                then f_after - g_before else g_after - f_before end
+        end as inside_bound,
+        case when m_values > 0 and previous_hi is not null then abs(f_before - g_before) * (lo - previous_hi) end as gap_area,
+        -- integral of F over [lo, hi] = F_before * (hi - lo) + sum over values v of (hi - v) / n
+        case when m_values > 0 and sign_is_fixed then abs(
+            f_before * (hi - lo) + (rn * (hi - base) - r_offset_sum) / n_values
+            - g_before * (hi - lo) - (cn * (hi - base) - c_offset_sum) / m_values
+        ) end as bucket_area,
+        (last_edge >= first_edge and first_edge <= {{ psi_bins - 1 }} and last_edge >= 1) as holds_edge
+    from bucket_bounds
+),
+
+flagged as (
+    select
+        bucket_terms.*,
+        max(boundary_distance) over (partition by window_start, group_key) as ks_lower_bound
+    from bucket_terms
 )
 
 select
     window_start,
     group_key,
+    bucket,
     reference_key,
     cast(n_values as {{ big }}) as n_values,
     cast(m_values as {{ big }}) as m_values,
-    cast(null as integer) as bucket,
-    cast(null as {{ big }}) as rn,
-    cast(null as {{ big }}) as cn,
-    cast(null as {{ big }}) as r_before,
-    cast(null as {{ big }}) as c_before,
-    cast(null as {{ dbl }}) as lo,
-    cast(null as {{ dbl }}) as hi,
-    cast(null as {{ big }}) as first_edge,
-    cast(null as {{ big }}) as last_edge,
-    cast(null as boolean) as is_candidate,
-    case when m_values > 0 then ks_lower_bound end as ks_lower_bound,
-    case when m_values > 0 then outside_area end as outside_area,
-    {{ cm_drift_log_batch() }} as _window_batch
-from totals
-union all
-select
-    flagged.window_start,
-    flagged.group_key,
-    compared.reference_key,
-    cast(flagged.n_values as {{ big }}) as n_values,
-    cast(flagged.m_values as {{ big }}) as m_values,
-    cast(flagged.bucket as integer) as bucket,
-    flagged.rn,
-    flagged.cn,
-    flagged.r_before,
-    flagged.c_before,
-    flagged.lo,
-    flagged.hi,
-    flagged.first_edge,
-    flagged.last_edge,
-    flagged.is_candidate,
-    cast(null as {{ dbl }}) as ks_lower_bound,
-    cast(null as {{ dbl }}) as outside_area,
+    cast(rn as {{ big }}) as rn,
+    cast(cn as {{ big }}) as cn,
+    cast(r_before as {{ big }}) as r_before,
+    cast(c_before as {{ big }}) as c_before,
+    lo,
+    hi,
+    base,
+    r_offset_sum,
+    boundary_distance,
+    gap_area,
+    bucket_area,
+    cast(first_edge as {{ big }}) as first_edge,
+    cast(last_edge as {{ big }}) as last_edge,
+    holds_edge,
+    lo < hi and (
+        (inside_bound is not null and inside_bound >= ks_lower_bound - 1e-12)
+        or (m_values > 0 and not sign_is_fixed)
+        or holds_edge
+    ) as is_candidate,
     {{ cm_drift_log_batch() }} as _window_batch
 from flagged
-inner join compared on compared.window_start = flagged.window_start and compared.group_key = flagged.group_key
