@@ -4,20 +4,47 @@
   The exact KS statistic, Wasserstein distance and quantile bin edges need the
   two samples in merged sorted order, but sorting millions of values per window
   and slice is what makes a naive implementation slow. Instead every value gets
-  a bucket: octave e = floor(log2 |v|) split into `cm_drift_bucket_resolution()`
+  a bucket: octave e = floor(log2 |v|) split into `drift_bucket_resolution`
   equal sub-buckets, mirrored for negative values, with 0 (and |v| < 2^-1000)
   in bucket 0. Bucket ids are integers ordered like the values they hold, so
   histograms (hash aggregates, no sort) give both ECDFs exactly at every bucket
   boundary; only the few buckets where the statistic can hide inside a bucket
   are re-read value by value (int_drift_numeric_bins).
 
-  The octave comes from a floating-point log2 and is then corrected with exact
-  powers of two, and the sub-bucket is floor((|v| / 2^e - 1) * resolution), where
-  both the division by 2^e and the product are exact in binary floating point;
-  so bucket ids are monotone in the value whatever the rounding of log2.
+  Ids live on a fixed grid of 2^16 sub-buckets per octave whatever the
+  resolution (a resolution R uses every 2^16/R-th id), so decoding a bucket's
+  base never needs to know R:
+      id = +-(1 + (e + 1100) * 65536 + floor((|v| / 2^e - 1) * R) * (65536 / R))
+
+  The octave comes from a floating-point log2 and is then corrected with one
+  exact power of two (|v| / 2^e must land in [1, 2)); the division by 2^e, the
+  product with R and the offset from the base are all exact in binary floating
+  point, so bucket ids are monotone in the value whatever the rounding of
+  log2, and offsets carry no rounding error.
 -#}
-{% macro cm_drift_bucket_resolution() %}
-    {{ return(512) }}
+
+{#- The fixed id grid: sub-buckets per octave. -#}
+{% macro cm_drift_bucket_grid() %}
+    {{ return(65536) }}
+{% endmacro %}
+
+{#- Sub-buckets per octave used for a feature (var drift_bucket_resolution: a
+    number for every feature, or a mapping of feature names to numbers with an
+    optional 'default'), validated: a power of two from 1 to the grid. Only
+    speed depends on it, never a result. -#}
+{% macro cm_drift_bucket_resolution(feature_name=none) %}
+    {%- set setting = cm_config('drift_bucket_resolution') -%}
+    {%- if setting is mapping -%}
+        {%- set resolution = setting.get(feature_name, setting.get('default', 512)) -%}
+    {%- else -%}
+        {%- set resolution = setting -%}
+    {%- endif -%}
+    {%- set powers = [] -%}
+    {%- for exponent in range(17) -%}{%- do powers.append(2 ** exponent) -%}{%- endfor -%}
+    {%- if (resolution | string) not in (powers | map('string') | list) -%}
+        {{ exceptions.raise_compiler_error("classifier_monitor: drift_bucket_resolution must be a power of two from 1 to " ~ cm_drift_bucket_grid() ~ " (or a mapping of features to such numbers), got " ~ setting) }}
+    {%- endif -%}
+    {{ return(resolution | int) }}
 {% endmacro %}
 
 {#- Non-finite values (NaN, +-infinity) and magnitudes of 1e308 and more are
@@ -53,64 +80,76 @@
 {%- endmacro %}
 
 {#-
-  The exact octave of |value| (value finite, |value| >= 2^-1000): an integer e
-  with 2^e <= |value| < 2^(e+1). Null for 0 and tiny values (bucket 0).
+  The rows of `relation` (a relation or parenthesised subquery with a `value`
+  column of the feature `feature_name`) with their bucket, as a parenthesised
+  subquery adding
+    bucket        the bucket id (null for a null value)
+    value_offset  value - the bucket's base (its boundary nearest 0), exact
+                  (only with offsets=true)
+  Layered so that log2 and the power of two are computed once per value:
+    seed e0 = floor(log2 |v|), p0 = 2^e0, m0 = |v| / p0 (exact), then the
+    octave corrected so that the mantissa m = |v| / 2^e lies in [1, 2).
 -#}
-{% macro cm_drift_octave(value) -%}
-    {%- set seed = 'cast(floor(' ~ cm_drift_log2('abs(' ~ value ~ ')') ~ ') as integer)' -%}
-    case
-        when {{ value }} is null or abs({{ value }}) < {{ cm_drift_pow2(-1000) }} then null
-        when abs({{ value }}) < {{ cm_drift_pow2(seed) }} then {{ seed }} - 1
-        when abs({{ value }}) >= {{ cm_drift_pow2(seed ~ ' + 1') }} then {{ seed }} + 1
-        else {{ seed }}
-    end
-{%- endmacro %}
-
-{#- Sub-bucket 0 .. resolution-1 of |value| inside its octave. -#}
-{% macro cm_drift_sub_bucket(value, octave) -%}
-    cast(floor((abs({{ value }}) / {{ cm_drift_pow2(octave) }} - 1) * {{ cm_drift_bucket_resolution() }}) as integer)
-{%- endmacro %}
-
-{#- The bucket id: 0 for zero/tiny, +-(1 + (octave + 1100) * resolution + sub_bucket) otherwise. -#}
-{% macro cm_drift_bucket(value, octave) -%}
-    case
-        when {{ value }} is null then null
-        when {{ octave }} is null then 0
-        when {{ value }} > 0 then 1 + ({{ octave }} + 1100) * {{ cm_drift_bucket_resolution() }} + {{ cm_drift_sub_bucket(value, octave) }}
-        else -(1 + ({{ octave }} + 1100) * {{ cm_drift_bucket_resolution() }} + {{ cm_drift_sub_bucket(value, octave) }})
-    end
-{%- endmacro %}
-
-{#- The bucket's base: the boundary closest to 0. Values are stored as offsets from
-    it, which keeps the per-bucket sums free of cancellation. -#}
-{% macro cm_drift_bucket_base(value, octave) -%}
-    case
-        when {{ value }} is null then null
-        when {{ octave }} is null then cast(0 as {{ cm_type_double() }})
-        else sign({{ value }}) * {{ cm_drift_pow2(octave) }}
-            * (1 + cast({{ cm_drift_sub_bucket(value, octave) }} as {{ cm_type_double() }}) / {{ cm_drift_bucket_resolution() }})
-    end
-{%- endmacro %}
-
-{#- The base of a bucket, decoded from its id (the inverse of cm_drift_bucket). -#}
-{% macro cm_drift_base_of_bucket(bucket) -%}
-    {%- set resolution = cm_drift_bucket_resolution() -%}
-    {%- set octave_index = 'floor(cast(abs(' ~ bucket ~ ') - 1 as ' ~ cm_type_double() ~ ') / ' ~ resolution ~ ')' -%}
-    case
-        when {{ bucket }} = 0 then cast(0 as {{ cm_type_double() }})
-        else sign({{ bucket }}) * {{ cm_drift_pow2('cast(' ~ octave_index ~ ' as integer) - 1100') }}
-            * (1 + (abs({{ bucket }}) - 1 - {{ resolution }} * {{ octave_index }}) / {{ resolution }})
-    end
-{%- endmacro %}
-
-{#- A relation's rows with the bucket of their `value` column and the value's
-    offset from the bucket base (as a parenthesised subquery). -#}
-{% macro cm_drift_bucketed(relation) -%}
+{% macro cm_drift_bucketed(relation, feature_name, offsets=true) -%}
+    {%- set grid = cm_drift_bucket_grid() -%}
+    {%- set resolution = cm_drift_bucket_resolution(feature_name) -%}
+    {%- set dbl = cm_type_double() -%}
     (
         select
-            with_octave.*,
-            {{ cm_drift_bucket('value', 'octave') }} as bucket,
-            value - {{ cm_drift_bucket_base('value', 'octave') }} as value_offset
-        from (select valued.*, {{ cm_drift_octave('value') }} as octave from {{ relation }} as valued) as with_octave
+            split.*,
+            case
+                when split.octave is null then (case when split.value is not null then 0 end)
+                when split.value > 0 then 1 + (split.octave + 1100) * {{ grid }} + split.sub_bucket * {{ grid // resolution }}
+                else -(1 + (split.octave + 1100) * {{ grid }} + split.sub_bucket * {{ grid // resolution }})
+            end as bucket
+            {%- if offsets %},
+            case
+                when split.octave is null then split.value
+                when split.value > 0 then split.value - split.octave_power * (1 + cast(split.sub_bucket as {{ dbl }}) / {{ resolution }})
+                else split.value + split.octave_power * (1 + cast(split.sub_bucket as {{ dbl }}) / {{ resolution }})
+            end as value_offset
+            {%- endif %}
+        from (
+            select
+                corrected.*,
+                cast(floor((corrected.mantissa - 1) * {{ resolution }}) as integer) as sub_bucket
+            from (
+                select
+                    seeded.*,
+                    case when seeded.seed_mantissa < 1 then seeded.seed_octave - 1
+                        when seeded.seed_mantissa >= 2 then seeded.seed_octave + 1
+                        else seeded.seed_octave end as octave,
+                    case when seeded.seed_mantissa < 1 then seeded.seed_power * 0.5
+                        when seeded.seed_mantissa >= 2 then seeded.seed_power * 2
+                        else seeded.seed_power end as octave_power,
+                    case when seeded.seed_mantissa < 1 then seeded.seed_mantissa * 2
+                        when seeded.seed_mantissa >= 2 then seeded.seed_mantissa * 0.5
+                        else seeded.seed_mantissa end as mantissa
+                from (
+                    select powered.*, abs(powered.value) / powered.seed_power as seed_mantissa
+                    from (
+                        select octaved.*, {{ cm_drift_pow2('octaved.seed_octave') }} as seed_power
+                        from (
+                            select valued.*,
+                                case when abs(valued.value) >= {{ cm_drift_pow2(-1000) }}
+                                    then cast(floor({{ cm_drift_log2('abs(valued.value)') }}) as integer) end as seed_octave
+                            from {{ relation }} as valued
+                        ) as octaved
+                    ) as powered
+                ) as seeded
+            ) as corrected
+        ) as split
     )
+{%- endmacro %}
+
+{#- The base of a bucket, decoded from its id (the inverse of the id formula above). -#}
+{% macro cm_drift_base_of_bucket(bucket) -%}
+    {%- set grid = cm_drift_bucket_grid() -%}
+    {%- set dbl = cm_type_double() -%}
+    {%- set octave_index = 'floor(cast(abs(' ~ bucket ~ ') - 1 as ' ~ dbl ~ ') / ' ~ grid ~ ')' -%}
+    case
+        when {{ bucket }} = 0 then cast(0 as {{ dbl }})
+        else sign({{ bucket }}) * {{ cm_drift_pow2('cast(' ~ octave_index ~ ' as integer) - 1100') }}
+            * (1 + (abs({{ bucket }}) - 1 - {{ grid }} * {{ octave_index }}) / {{ grid }})
+    end
 {%- endmacro %}

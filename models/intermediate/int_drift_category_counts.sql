@@ -27,26 +27,10 @@ recompute as (
 ),
 {% endif %}
 
-events as (
-    select
-        {{ cm_drift_window_start('hour') }} as window_start,
-        model_name,
-        {{ cm_drift_model_version('model_version', 'categorical') }} as model_version,
-        {% for column in slices -%}
-        {{ column }},
-        {% endfor -%}
-        {% for feature in features -%}
-        coalesce({{ feature.name }}, '{{ cm_config("missing_slice_value") }}') as {{ feature.name }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ ref('stg_inference_events') }}
-    {% if is_incremental() -%}
-    where hour >= (select min(window_start) from recompute)
-        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
-    {%- endif %}
-),
-
 {% if features %}
--- one pass at the finest grain per feature, then the slice groups are rolled up
+-- one pass at the finest grain per feature, then the slice groups are rolled
+-- up; each feature reads the rows itself (a scan is cheaper than a
+-- materialised copy of every row shared by the features)
 finest as (
     {% for feature in features -%}
     select
@@ -56,17 +40,33 @@ finest as (
         {% endfor -%}
         '{{ feature.name }}' as feature,
         '{{ feature.type }}' as feature_type,
-        {{ feature.name }} as category,
+        category,
         count(*) as n
-    from events
-    group by window_start, model_name, model_version, {% for column in slices %}{{ column }}, {% endfor %}{{ feature.name }}
+    from (
+        select
+            {{ cm_drift_window_start('hour') }} as window_start,
+            model_name,
+            {{ cm_drift_model_version('model_version', 'categorical') }} as model_version,
+            {% for column in slices -%}
+            {{ column }},
+            {% endfor -%}
+            coalesce({{ feature.name }}, '{{ cm_config("missing_slice_value") }}') as category
+        from {{ ref('stg_inference_events') }}
+        {% if is_incremental() -%}
+        where hour >= (select min(window_start) from recompute)
+            and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
+        {%- endif %}
+    ) as events
+    group by window_start, model_name, model_version, {% for column in slices %}{{ column }}, {% endfor %}category
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 {% else %}
 finest as (
     select
-        window_start, model_name, model_version,
+        {{ cm_drift_window_start('hour') }} as window_start,
+        model_name,
+        {{ cm_drift_model_version('model_version', 'categorical') }} as model_version,
         {% for column in slices -%}
         {{ column }},
         {% endfor -%}
@@ -74,7 +74,7 @@ finest as (
         cast(null as {{ dbt.type_string() }}) as feature_type,
         cast(null as {{ dbt.type_string() }}) as category,
         count(*) as n
-    from events
+    from {{ ref('stg_inference_events') }}
     where 1 = 0
     group by window_start, model_name, model_version{% for column in slices %}, {{ column }}{% endfor %}
 ),

@@ -6,17 +6,21 @@
   bin row of the feature; fct_feature_drift turns them into p-values, PSI and
   severities.
 
-  int_drift_numeric_buckets has both ECDFs at every bucket boundary and marks
-  the buckets whose values are needed (docs/drift.md, "Exact at scale"). Here
-  their values are read back: the reference ECDF inside each such bucket is
-  built once per reference, and every current value looks up F (and the area
-  under F) there with an as-of join, as does every level the current ECDF
-  takes, to find where F crosses it. That gives
-    KS D        max(largest boundary distance, |F - G| at every value inside)
-    Wasserstein sum of the gaps between buckets, of the sign-fixed buckets and
-                of the pieces of the candidate buckets between current values
-    PSI edges   the reference value reaching rank ceil(j * n / bins), found in
-                the bucket holding it, with both counts up to it.
+  int_drift_numeric_buckets has already summed everything the bucket
+  histograms decide (the largest |F - G| at a bucket boundary, the Wasserstein
+  integral outside the candidate buckets) and lists the candidate buckets
+  (docs/drift.md, "Exact at scale"). Here their values are read back in one
+  scan: per feature, rows whose bucket some comparison of their window needs
+  (a cheap filter on window and bucket), then each row's slice groups are
+  matched with the wanted (sample, group, bucket) triples. Inside every
+  candidate bucket the values of both samples are merged in value order, once:
+  running counts give F and G after each distinct value, so
+    KS D        max(largest boundary distance, |F - G| after every value inside)
+    Wasserstein outside area + sum over consecutive values v < w inside a
+                candidate bucket of |F - G|(v) (w - v)
+    PSI edges   the values where the reference count reaches ceil(j n / bins)
+                (a point bucket holding an edge is the edge itself)
+  F - G is carried as the integer n m (F - G) until the final division.
 -#}
 {{
     config(
@@ -33,7 +37,6 @@
 {%- set dbl = cm_type_double() -%}
 {%- set big = dbt.type_bigint() -%}
 {%- set group_columns = ['model_name', 'model_version', 'slice_name', 'slice_value', 'feature'] -%}
-{%- set ref_cell = ['reference_key', 'group_key', 'bucket'] -%}
 
 with
 
@@ -58,27 +61,36 @@ buckets as (
     where window_start in (select window_start from recompute)
 ),
 
+totals as (
+    select window_start, group_key, ks_lower_bound, outside_area
+    from buckets
+    where bucket is null
+),
+
 candidates as (
-    select * from buckets where is_candidate
+    select window_start, group_key, bucket, reference_key, n_values, m_values, r_before, c_before, rn, cn,
+        lo, hi, r_offset_sum, {{ cm_drift_base_of_bucket('bucket') }} as base
+    from buckets
+    where is_candidate
 ),
 
 reference_windows as (
     {{ cm_drift_reference_windows('candidates', 'samples_all') }}
 ),
 
--- the rows each candidate needs: its window's (current side) and its
--- reference's (reference side, once per reference bucket)
+-- the (source window, group, bucket) triples to read and the sample they feed:
+-- the window itself (current side) or a reference holding the window
 wanted as (
-    select distinct window_start as source_window, group_key, bucket, 'current' as side,
-        window_start as sample_key
+    select distinct window_start as source_window, group_key, bucket, window_start as sample_key, false as is_reference
     from candidates
     union all
-    select distinct reference_windows.source_window, reference_buckets.group_key, reference_buckets.bucket,
-        'reference' as side, reference_windows.reference_key as sample_key
+    select reference_windows.source_window, reference_buckets.group_key, reference_buckets.bucket,
+        reference_buckets.reference_key as sample_key, true as is_reference
     from (select distinct reference_key, group_key, bucket from candidates) as reference_buckets
     inner join reference_windows on reference_windows.reference_key = reference_buckets.reference_key
 ),
 
+-- the same per feature, whatever the group: a cheap first filter of the rows
 wanted_buckets as (
     select distinct wanted.source_window, features.feature, wanted.bucket
     from wanted
@@ -86,241 +98,292 @@ wanted_buckets as (
         on features.group_key = wanted.group_key
 ),
 
-source_events as (
-    select
-        {{ cm_drift_window_start('hour') }} as source_window,
-        model_name,
-        model_version,
-        {% for column in slices -%}
-        {{ column }},
-        {% endfor -%}
-        {% for feature in features -%}
-        {{ cm_drift_finite(feature.name) }} as {{ feature.name }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ ref('stg_inference_events') }}
-    where hour >= (select min(source_window) from wanted)
-        and {{ cm_drift_window_start('hour') }} in (select distinct source_window from wanted)
+source_windows as (
+    select distinct source_window from wanted
 ),
 
-source_values as (
+-- per feature, the rows in a wanted bucket of their window (one scan of the
+-- rows per feature, no materialised copy of the rows; the join on window and
+-- bucket is the only filter the rows need, besides a range predicate that
+-- skips old row groups on incremental runs), each repeated for every slice
+-- group it belongs to
+memberships as (
     {% for feature in features -%}
     select
-        source_window, model_name,
-        {{ cm_drift_model_version('model_version', feature.type) }} as model_version,
-        {% for column in slices -%}
-        {{ column }},
-        {% endfor -%}
-        '{{ feature.name }}' as feature,
-        {{ feature.name }} as value,
-        {{ cm_drift_octave(feature.name) }} as octave
-    from source_events
-    where {{ feature.name }} is not null
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
--- cheap first filter: rows in a bucket some distribution of their window needs
-wanted_rows as (
-    select bucketed.*
+        feature_rows.source_window,
+        feature_rows.bucket,
+        feature_rows.value,
+        case slice_groups.slice_index
+            {% for column in ['all'] + slices -%}
+            when {{ loop.index0 }} then {{ cm_drift_group_key('feature_rows.model_name', 'feature_rows.model_version', "'" ~ column ~ "'", "'all'" if column == 'all' else 'feature_rows.' ~ column, "'" ~ feature.name ~ "'") }}
+            {% endfor -%}
+        end as group_key
     from (
-        select source_values.*, {{ cm_drift_bucket('value', 'octave') }} as bucket
-        from source_values
-    ) as bucketed
-    inner join wanted_buckets
-        on wanted_buckets.source_window = bucketed.source_window
-        and wanted_buckets.feature = bucketed.feature
-        and wanted_buckets.bucket = bucketed.bucket
-),
-
--- the values of each wanted bucket, per sample, one join per slice group
-wanted_values as (
-    {% for column in ['all'] + slices -%}
-    select wanted.sample_key, wanted.side, wanted.group_key, wanted.bucket, wanted_rows.value
-    from wanted_rows
-    inner join wanted
-        on wanted.source_window = wanted_rows.source_window
-        and wanted.bucket = wanted_rows.bucket
-        and wanted.group_key = {{ cm_drift_group_key('wanted_rows.model_name', 'wanted_rows.model_version',
-            "'" ~ column ~ "'", "'all'" if column == 'all' else 'wanted_rows.' ~ column, 'wanted_rows.feature') }}
+        select bucketed.*
+        from {{ cm_drift_bucketed('(
+            select
+                ' ~ cm_drift_window_start('hour') ~ ' as source_window,
+                model_name,
+                ' ~ cm_drift_model_version('model_version', feature.type) ~ ' as model_version,
+                ' ~ (slices | join(', ')) ~ (', ' if slices) ~ '
+                ' ~ cm_drift_finite(feature.name) ~ ' as value
+            from ' ~ ref('stg_inference_events') ~ '
+            where ' ~ cm_drift_finite(feature.name) ~ ' is not null' ~ ('
+                and hour >= (select min(source_window) from source_windows)' if is_incremental() else '') ~ '
+        )', feature.name, offsets=false) }} as bucketed
+        inner join (select source_window, bucket from wanted_buckets where feature = '{{ feature.name }}') as needed
+            on needed.source_window = bucketed.source_window and needed.bucket = bucketed.bucket
+    ) as feature_rows
+    cross join (
+        {% for column in ['all'] + slices -%}
+        select {{ loop.index0 }} as slice_index{{ ' union all' if not loop.last }}
+        {% endfor -%}
+    ) as slice_groups
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
+-- distinct values per sample, group and wanted bucket
 value_counts as (
-    select sample_key, side, group_key, bucket, value, count(*) as n
-    from wanted_values
-    group by sample_key, side, group_key, bucket, value
+    select wanted.sample_key, wanted.is_reference, wanted.group_key, wanted.bucket, memberships.value,
+        cast(count(*) as {{ big }}) as n
+    from memberships
+    inner join wanted
+        on wanted.source_window = memberships.source_window
+        and wanted.group_key = memberships.group_key
+        and wanted.bucket = memberships.bucket
+    group by wanted.sample_key, wanted.is_reference, wanted.group_key, wanted.bucket, memberships.value
 ),
 
--- the reference ECDF inside each candidate bucket, once per reference:
--- r_le = reference values <= value (all buckets), r_offset = sum of their
--- offsets from the bucket base within the bucket
-reference_ecdf as (
+-- Inside a candidate bucket (F: reference, n values; G: current, m values;
+-- counts below are "values <= v inside the bucket"):
+--   the reference's values are sorted once per reference bucket, with every
+--   window's current values of that bucket among them, which gives F at each
+--   current value (r_le) and the integral of F up to it; no window copies the
+--   reference's values;
+--   each window's current values, sorted, give G (c_le), and cut the bucket
+--   into pieces [v, next current value or hi) where G is constant, plus the
+--   piece [lo, first current value) at G = c_before;
+--   on a piece F rises: |F - G| is largest at its ends (KS), and its integral
+--   needs F's crossing of G's level only when F - G changes sign on it.
+-- The windows are partitioned by bucket: DuckDB sorts and processes the
+-- partitions a group at a time, and spills them, however many values there are.
+reference_buckets as (
+    select distinct reference_key, group_key, bucket, n_values, r_before, rn, base from candidates
+),
+
+window_buckets as (
+    select * from candidates
+),
+
+-- the reference's values and every window's current values per reference
+-- bucket; at equal values the reference comes first, so a current value sees
+-- F including the reference's ties (F(v)); r_tie: reference values equal to v
+merged_values as (
     select
-        value_counts.sample_key as reference_key,
-        value_counts.group_key,
-        value_counts.bucket,
-        value_counts.value,
-        value_counts.n,
-        reference_cells.r_before + sum(value_counts.n) over bucket_order as r_le,
-        sum(value_counts.n * (value_counts.value - {{ cm_drift_base_of_bucket('value_counts.bucket') }})) over bucket_order as r_offset
-    from value_counts
-    inner join (select distinct reference_key, group_key, bucket, r_before from candidates) as reference_cells
-        on reference_cells.reference_key = value_counts.sample_key
-        and reference_cells.group_key = value_counts.group_key
-        and reference_cells.bucket = value_counts.bucket
-    where value_counts.side = 'reference'
-    window bucket_order as (partition by value_counts.sample_key, value_counts.group_key, value_counts.bucket
-        order by value_counts.value rows between unbounded preceding and current row)
-),
-
--- the current ECDF inside each candidate bucket: c_le = current values <= value
-current_ecdf as (
-    select
-        candidates.window_start,
-        candidates.group_key,
-        candidates.bucket,
-        candidates.reference_key,
-        value_counts.value,
-        value_counts.n,
-        candidates.c_before + sum(value_counts.n) over bucket_order as c_le,
-        lead(value_counts.value) over bucket_order_all as next_value
-    from value_counts
-    inner join candidates
-        on candidates.window_start = value_counts.sample_key
-        and candidates.group_key = value_counts.group_key
-        and candidates.bucket = value_counts.bucket
-    where value_counts.side = 'current'
-    window
-        bucket_order as (partition by candidates.window_start, candidates.group_key, candidates.bucket
-            order by value_counts.value rows between unbounded preceding and current row),
-        bucket_order_all as (partition by candidates.window_start, candidates.group_key, candidates.bucket
-            order by value_counts.value)
-),
-
--- pieces of a candidate bucket where G is constant: from lo to the first
--- current value (level c_before), then from each current value to the next one
--- or to hi (level c_le)
-first_current_values as (
-    select window_start, group_key, bucket, min(value) as value
-    from current_ecdf
-    group by window_start, group_key, bucket
-),
-
-pieces as (
-    select
-        candidates.window_start, candidates.group_key, candidates.bucket, candidates.reference_key,
-        candidates.lo as piece_start,
-        coalesce(first_current_values.value, candidates.hi) as piece_end,
-        candidates.c_before as g_count
-    from candidates
-    left join first_current_values
-        on first_current_values.window_start = candidates.window_start
-        and first_current_values.group_key = candidates.group_key
-        and first_current_values.bucket = candidates.bucket
-    where candidates.m_values > 0
+        reference_buckets.reference_key, reference_buckets.group_key, reference_buckets.bucket,
+        value_counts.value, 0 as side, value_counts.n as r, reference_buckets.base,
+        cast(null as {{ dbt.type_timestamp() }}) as window_start, cast(null as {{ big }}) as c, cast(null as {{ big }}) as r_tie
+    from reference_buckets
+    inner join value_counts
+        on value_counts.sample_key = reference_buckets.reference_key
+        and value_counts.group_key = reference_buckets.group_key
+        and value_counts.bucket = reference_buckets.bucket
+        and value_counts.is_reference
     union all
     select
-        current_ecdf.window_start, current_ecdf.group_key, current_ecdf.bucket, current_ecdf.reference_key,
-        current_ecdf.value as piece_start,
-        coalesce(current_ecdf.next_value, candidates.hi) as piece_end,
-        current_ecdf.c_le as g_count
-    from current_ecdf
-    inner join candidates
-        on candidates.window_start = current_ecdf.window_start
-        and candidates.group_key = current_ecdf.group_key
-        and candidates.bucket = current_ecdf.bucket
+        reference_buckets.reference_key, reference_buckets.group_key, reference_buckets.bucket,
+        current_values.value, 1 as side, cast(0 as {{ big }}) as r, reference_buckets.base,
+        current_values.window_start, current_values.n as c, coalesce(ties.n, 0) as r_tie
+    from (
+        select candidates.window_start, candidates.reference_key, candidates.group_key, candidates.bucket,
+            value_counts.value, value_counts.n
+        from candidates
+        inner join value_counts
+            on value_counts.sample_key = candidates.window_start
+            and value_counts.group_key = candidates.group_key
+            and value_counts.bucket = candidates.bucket
+            and not value_counts.is_reference
+    ) as current_values
+    inner join reference_buckets
+        on reference_buckets.reference_key = current_values.reference_key
+        and reference_buckets.group_key = current_values.group_key
+        and reference_buckets.bucket = current_values.bucket
+    left join value_counts as ties
+        on ties.sample_key = current_values.reference_key
+        and ties.group_key = current_values.group_key
+        and ties.bucket = current_values.bucket
+        and ties.value = current_values.value
+        and ties.is_reference
 ),
 
--- where F first reaches the level of G: the smallest reference value with
--- r_le * m >= g_count * n, i.e. r_le >= ceil(g_count * n / m)
-piece_levels as (
+-- r_le: reference values <= value inside the bucket; area: n x the integral of
+-- F inside the bucket from its base to value, minus r_before x (value - base),
+-- i.e. the sum over reference values v' <= value of (value - v')
+reference_running as (
+    select
+        reference_key, group_key, bucket, value, side, r, window_start, c, r_tie,
+        r_le,
+        r_le * (value - base) - offset_le as area
+    from (
+        select
+            merged_values.*,
+            cast(sum(r) over value_order as {{ big }}) as r_le,
+            sum(r * (value - base)) over value_order as offset_le
+        from merged_values
+        window value_order as (partition by reference_key, group_key, bucket order by value, side
+            rows between unbounded preceding and current row)
+    ) as summed
+),
+
+-- the reference's ECDF inside its candidate buckets (crossings and PSI edges)
+reference_ecdf as (
+    select reference_key, group_key, bucket, value, r, r_le, area
+    from reference_running
+    where side = 0
+),
+
+-- each window's current values in order: G after the value (c_le), and what
+-- the next current value of the bucket sees
+current_running as (
+    select
+        sorted.*,
+        (sorted.next_value is null) as is_last
+    from (
+        select
+            window_buckets.window_start, window_buckets.group_key, window_buckets.bucket,
+            window_buckets.reference_key, window_buckets.n_values, window_buckets.m_values,
+            window_buckets.r_before, window_buckets.c_before, window_buckets.rn, window_buckets.cn,
+            window_buckets.lo, window_buckets.hi, window_buckets.base, window_buckets.r_offset_sum,
+            points.value, points.c, points.r_le, points.r_tie, points.area,
+            cast(sum(points.c) over current_order as {{ big }}) as c_le,
+            lead(points.value) over current_order as next_value,
+            lead(points.r_le) over current_order as next_r_le,
+            lead(points.area) over current_order as next_area
+        from reference_running as points
+        inner join window_buckets
+            on window_buckets.window_start = points.window_start
+            and window_buckets.group_key = points.group_key
+            and window_buckets.bucket = points.bucket
+        where points.side = 1
+        window current_order as (partition by window_buckets.window_start, window_buckets.group_key,
+            window_buckets.bucket order by points.value rows between unbounded preceding and current row)
+    ) as sorted
+),
+
+-- n m |F - G| just after each current value and just before it
+inside_distances as (
+    select
+        window_start,
+        group_key,
+        n_values,
+        m_values,
+        greatest(
+            abs((r_before + r_le) * m_values - (c_before + c_le) * n_values),
+            abs((r_before + r_le - r_tie) * m_values - (c_before + c_le - c) * n_values)
+        ) as d
+    from current_running
+),
+
+-- pieces where G is constant: [a, b) at level g (current values <= a), with F
+-- (reference values <= x) at least f_a and at most f_b on it, and the
+-- in-bucket reference areas at a and b
+pieces as (
+    -- [lo, first current value), or the whole bucket without current values
+    select
+        window_buckets.window_start, window_buckets.group_key, window_buckets.bucket,
+        window_buckets.reference_key, window_buckets.n_values, window_buckets.m_values,
+        window_buckets.r_before, window_buckets.base, window_buckets.lo as a,
+        coalesce(firsts.value, window_buckets.hi) as b,
+        window_buckets.c_before as g,
+        window_buckets.r_before as f_a,
+        window_buckets.r_before + coalesce(firsts.r_le, window_buckets.rn) as f_b,
+        cast(0 as {{ dbl }}) as area_a,
+        coalesce(firsts.area, window_buckets.rn * (window_buckets.hi - window_buckets.base) - window_buckets.r_offset_sum) as area_b
+    from window_buckets
+    left join (
+        select window_start, group_key, bucket, value, r_le, area
+        from current_running
+        where c_le = c
+    ) as firsts
+        on firsts.window_start = window_buckets.window_start
+        and firsts.group_key = window_buckets.group_key
+        and firsts.bucket = window_buckets.bucket
+    where window_buckets.m_values > 0
+    union all
+    -- [current value, next current value or hi)
+    select
+        window_start, group_key, bucket, reference_key, n_values, m_values, r_before, base,
+        value as a,
+        case when is_last then hi else next_value end as b,
+        c_before + c_le as g,
+        r_before + r_le as f_a,
+        case when is_last then r_before + rn else r_before + next_r_le end as f_b,
+        area as area_a,
+        case when is_last then rn * (hi - base) - r_offset_sum else next_area end as area_b
+    from current_running
+),
+
+-- where F - G changes sign on a piece: the first reference value reaching
+-- count ceil(g n / m) - r_before inside the bucket
+crossing_pieces as (
     select
         pieces.*,
-        candidates.r_before,
-        candidates.rn,
-        candidates.r_offset_sum,
-        candidates.lo,
-        candidates.hi,
-        candidates.base,
-        candidates.n_values,
-        candidates.m_values,
-        cast(floor((cast(pieces.g_count as {{ dbl }}) * candidates.n_values + candidates.m_values - 1) / candidates.m_values) as {{ big }}) as level_target
+        cast(floor((cast(g as {{ dbl }}) * n_values + m_values - 1) / m_values) as {{ big }}) - r_before as target
     from pieces
-    inner join candidates
-        on candidates.window_start = pieces.window_start
-        and candidates.group_key = pieces.group_key
-        and candidates.bucket = pieces.bucket
-    where pieces.piece_end > pieces.piece_start
+    where b > a and f_a * m_values < g * n_values and f_b * m_values > g * n_values
 ),
 
-piece_crossings as (
+-- the reference ECDF of the buckets with a crossing only (the as-of join sorts it)
+crossing_ecdf as (
+    select reference_ecdf.*
+    from reference_ecdf
+    inner join (select distinct reference_key, group_key, bucket from crossing_pieces) as crossed
+        on crossed.reference_key = reference_ecdf.reference_key
+        and crossed.group_key = reference_ecdf.group_key
+        and crossed.bucket = reference_ecdf.bucket
+),
+
+crossings as (
     select
-        piece_levels.*,
-        at_start.r_le as start_r_le,
-        at_start.r_offset as start_r_offset,
-        at_end.r_le as end_r_le,
-        at_end.r_offset as end_r_offset,
+        crossing_pieces.window_start,
+        crossing_pieces.group_key,
+        -- the crossing point, within the piece
+        case when crossing.value < crossing_pieces.a then crossing_pieces.a
+            when crossing.value > crossing_pieces.b then crossing_pieces.b
+            else crossing.value end as t,
         crossing.value as crossing_value,
         crossing.r_le as crossing_r_le,
-        crossing.r_offset as crossing_r_offset
-    from piece_levels
-    {{ cm_drift_asof_join('reference_ecdf', 'at_start', 'piece_levels', ref_cell, 'piece_levels.piece_start', 'at_or_before', 'value') }}
-    {{ cm_drift_asof_join('reference_ecdf', 'at_end', 'piece_levels', ref_cell, 'piece_levels.piece_end', 'at_or_before', 'value') }}
-    {{ cm_drift_asof_join('reference_ecdf', 'crossing', 'piece_levels', ref_cell, 'piece_levels.level_target', 'at_or_after', 'r_le') }}
+        crossing.area as crossing_area,
+        crossing_pieces.a, crossing_pieces.b, crossing_pieces.g, crossing_pieces.n_values, crossing_pieces.m_values,
+        crossing_pieces.r_before, crossing_pieces.base, crossing_pieces.area_a, crossing_pieces.area_b
+    from crossing_pieces
+    {{ cm_drift_asof_join('crossing_ecdf', 'crossing', 'crossing_pieces', ['reference_key', 'group_key', 'bucket'], 'crossing_pieces.target', 'at_or_after', 'r_le') }}
 ),
 
--- n * (area under F from lo to t) = r_before * (t - lo) + sum over reference
--- values v <= t in the bucket of (t - v); the level crossing t* is clamped to
--- the piece; integral of |F - g| = g (t* - a) - A(t*) + A(a) + A(b) - A(t*) - g (b - t*)
+-- n m x the integral of |F - G| over each piece: with A(x) = the sum over
+-- reference values v <= x of (x - v) (in-bucket area plus r_before (x - a)),
+-- n x the integral of F over [a, b] is A(b) - A(a)
 piece_areas as (
     select
         window_start, group_key,
-        (
-            g * (t_star - piece_start) - (area_t_star - area_start)
-            + (area_end - area_t_star) - g * (piece_end - t_star)
-        ) as area
-    from (
-        select
-            clamped.*,
-            cast(g_count as {{ dbl }}) / m_values as g,
-            (r_before * (piece_start - lo) + coalesce(start_r_le - r_before, 0) * (piece_start - base) - coalesce(start_r_offset, 0)) / n_values as area_start,
-            (r_before * (piece_end - lo) + coalesce(end_r_le - r_before, 0) * (piece_end - base) - coalesce(end_r_offset, 0)) / n_values as area_end,
-            case
-                when t_star = piece_start then (r_before * (piece_start - lo) + coalesce(start_r_le - r_before, 0) * (piece_start - base) - coalesce(start_r_offset, 0)) / n_values
-                when t_star = piece_end then (r_before * (piece_end - lo) + coalesce(end_r_le - r_before, 0) * (piece_end - base) - coalesce(end_r_offset, 0)) / n_values
-                else (r_before * (crossing_value - lo) + (crossing_r_le - r_before) * (crossing_value - base) - crossing_r_offset) / n_values
-            end as area_t_star
-        from (
-            select
-                piece_crossings.*,
-                case
-                    when level_target <= r_before then piece_start
-                    when crossing_value is null or crossing_value >= piece_end then piece_end
-                    when crossing_value <= piece_start then piece_start
-                    else crossing_value
-                end as t_star
-            from piece_crossings
-        ) as clamped
-    ) as measured
-),
-
--- |F - G| at every current value inside the candidate buckets, and just before it
-inside_distances as (
+        abs(cast(m_values as {{ dbl }}) * (area_b - area_a + r_before * (b - a)) - cast(g * n_values as {{ dbl }}) * (b - a)) as area_nm
+    from pieces
+    where b > a and not (f_a * m_values < g * n_values and f_b * m_values > g * n_values)
+    union all
     select
-        current_ecdf.window_start,
-        current_ecdf.group_key,
-        abs(cast(coalesce(at_value.r_le, candidates.r_before) as {{ dbl }}) / candidates.n_values
-            - cast(current_ecdf.c_le as {{ dbl }}) / candidates.m_values) as after_value,
-        abs(cast(coalesce(at_value.r_le, candidates.r_before)
-                - case when at_value.value = current_ecdf.value then at_value.n else 0 end as {{ dbl }}) / candidates.n_values
-            - cast(current_ecdf.c_le - current_ecdf.n as {{ dbl }}) / candidates.m_values) as before_value
-    from current_ecdf
-    inner join candidates
-        on candidates.window_start = current_ecdf.window_start
-        and candidates.group_key = current_ecdf.group_key
-        and candidates.bucket = current_ecdf.bucket
-    {{ cm_drift_asof_join('reference_ecdf', 'at_value', 'current_ecdf', ref_cell, 'current_ecdf.value', 'at_or_before', 'value') }}
+        window_start, group_key,
+        -- sign changes at t: |integral over [a, t]| + |integral over [t, b]|
+        abs(cast(m_values as {{ dbl }}) * (t_area - area_a + r_before * (t - a)) - cast(g * n_values as {{ dbl }}) * (t - a))
+        + abs(cast(m_values as {{ dbl }}) * (area_b - t_area + r_before * (b - t)) - cast(g * n_values as {{ dbl }}) * (b - t)) as area_nm
+    from (
+        select crossings.*,
+            -- A inside the bucket at t: the crossing value's own area (t = the
+            -- crossing value), else from the piece's ends
+            case when t = crossing_value then crossing_area
+                when t = a then area_a else area_b end as t_area
+        from crossings
+    ) as located
 ),
 
 inside_terms as (
@@ -331,83 +394,74 @@ inside_terms as (
         areas.area_inside
     from (
         select window_start, group_key,
-            max(case when after_value > before_value then after_value else before_value end) as ks_inside
+            cast(max(d) as {{ dbl }}) / (cast(max(n_values) as {{ dbl }}) * max(m_values)) as ks_inside
         from inside_distances
         group by window_start, group_key
     ) as distances
     full outer join (
-        select window_start, group_key, sum(area) as area_inside
-        from piece_areas
-        group by window_start, group_key
+        select pieces_sum.window_start, pieces_sum.group_key,
+            pieces_sum.area_nm / (cast(samples.n_values as {{ dbl }}) * samples.m_values) as area_inside
+        from (
+            select window_start, group_key, sum(area_nm) as area_nm
+            from piece_areas
+            group by window_start, group_key
+        ) as pieces_sum
+        inner join samples on samples.window_start = pieces_sum.window_start and samples.group_key = pieces_sum.group_key
     ) as areas
         on areas.window_start = distances.window_start and areas.group_key = distances.group_key
 ),
 
--- boundary distances and areas outside the candidate buckets
-outside_terms as (
-    select
-        window_start,
-        group_key,
-        max(boundary_distance) as ks_lower_bound,
-        sum(gap_area) as area_gaps,
-        sum(case when not is_candidate then bucket_area end) as area_buckets
-    from buckets
-    group by window_start, group_key
+-- PSI edges: edge j is the reference value reaching rank ceil(j n / bins), so
+-- a value holds edges floor(r_before_value bins / n) + 1 .. floor(r_le bins / n);
+-- equal edges (ties in the reference) collapse into one bin boundary. An edge
+-- depends on the reference only; the current values up to it, per window.
+reference_edges as (
+    select reference_ecdf.reference_key, reference_ecdf.group_key, reference_ecdf.bucket, reference_ecdf.value,
+        reference_buckets.r_before + reference_ecdf.r_le as r_le
+    from reference_ecdf
+    inner join reference_buckets
+        on reference_buckets.reference_key = reference_ecdf.reference_key
+        and reference_buckets.group_key = reference_ecdf.group_key
+        and reference_buckets.bucket = reference_ecdf.bucket
+    where floor(cast((reference_buckets.r_before + reference_ecdf.r_le - reference_ecdf.r) * {{ psi_bins }} as {{ dbl }}) / reference_buckets.n_values)
+            < floor(cast((reference_buckets.r_before + reference_ecdf.r_le) * {{ psi_bins }} as {{ dbl }}) / reference_buckets.n_values)
+        and floor(cast((reference_buckets.r_before + reference_ecdf.r_le - reference_ecdf.r) * {{ psi_bins }} as {{ dbl }}) / reference_buckets.n_values) + 1 <= {{ psi_bins - 1 }}
 ),
 
--- PSI edges: the reference value reaching rank ceil(j * n / bins), with the
--- reference and current counts up to it
-edge_ranks as (
-    {% for j in range(1, psi_bins) -%}
-    select {{ j }} as edge_index
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+window_edges as (
+    select window_buckets.window_start, window_buckets.group_key, window_buckets.bucket,
+        window_buckets.c_before, reference_edges.value as edge_value, reference_edges.r_le
+    from window_buckets
+    inner join reference_edges
+        on reference_edges.reference_key = window_buckets.reference_key
+        and reference_edges.group_key = window_buckets.group_key
+        and reference_edges.bucket = window_buckets.bucket
 ),
 
-edge_targets as (
-    select
-        buckets.window_start, buckets.group_key, buckets.bucket, buckets.reference_key,
-        buckets.lo, buckets.hi, buckets.r_before, buckets.rn, buckets.c_before, buckets.cn,
-        cast(floor((cast(edge_ranks.edge_index as {{ dbl }}) * buckets.n_values + {{ psi_bins - 1 }}) / {{ psi_bins }}) as {{ big }}) as edge_target
-    from buckets
-    inner join edge_ranks
-        on buckets.holds_edge
-        and edge_ranks.edge_index between buckets.first_edge and buckets.last_edge
+-- the current values of the buckets holding an edge only (the as-of join sorts them)
+edge_currents as (
+    select current_running.window_start, current_running.group_key, current_running.bucket,
+        current_running.value, current_running.c_le
+    from current_running
+    inner join (select distinct window_start, group_key, bucket from window_edges) as edged
+        on edged.window_start = current_running.window_start
+        and edged.group_key = current_running.group_key
+        and edged.bucket = current_running.bucket
 ),
 
-edges_found as (
-    select
-        edge_targets.window_start,
-        edge_targets.group_key,
-        edge_targets.bucket,
-        edge_targets.lo = edge_targets.hi as in_point,
-        case when edge_targets.lo = edge_targets.hi then edge_targets.lo else edge_point.value end as edge_value,
-        case when edge_targets.lo = edge_targets.hi then edge_targets.r_before + edge_targets.rn else edge_point.r_le end as r_le,
-        edge_targets.c_before,
-        edge_targets.cn
-    from edge_targets
-    {{ cm_drift_asof_join('reference_ecdf', 'edge_point', 'edge_targets', ref_cell, 'edge_targets.edge_target', 'at_or_after', 'r_le') }}
-),
-
--- equal edges (ties in the reference) collapse into one bin boundary
-distinct_edges as (
-    select distinct window_start, group_key, bucket, in_point, edge_value, r_le, c_before, cn from edges_found
-),
-
--- current values up to the edge: all of a point bucket, else up to the edge
--- value inside its bucket
 edges as (
     select
-        distinct_edges.window_start,
-        distinct_edges.group_key,
-        distinct_edges.edge_value,
-        distinct_edges.r_le,
-        case
-            when distinct_edges.in_point then distinct_edges.c_before + distinct_edges.cn
-            else coalesce(edge_current.c_le, distinct_edges.c_before)
-        end as c_le
-    from distinct_edges
-    {{ cm_drift_asof_join('current_ecdf', 'edge_current', 'distinct_edges', ['window_start', 'group_key', 'bucket'], 'distinct_edges.edge_value', 'at_or_before', 'value') }}
+        window_edges.window_start,
+        window_edges.group_key,
+        window_edges.edge_value,
+        window_edges.r_le,
+        window_edges.c_before + coalesce(at_edge.c_le, 0) as c_le
+    from window_edges
+    {{ cm_drift_asof_join('edge_currents', 'at_edge', 'window_edges', ['window_start', 'group_key', 'bucket'], 'window_edges.edge_value', 'at_or_before', 'value') }}
+    union all
+    select window_start, group_key, lo as edge_value, r_before + rn as r_le, c_before + cn as c_le
+    from buckets
+    where bucket is not null and not is_candidate
 ),
 
 numbered_edges as (
@@ -458,17 +512,17 @@ statistics as (
     select
         samples.*,
         case when samples.n_values > 0 and samples.m_values > 0 then
-            case when coalesce(inside_terms.ks_inside, 0) > outside_terms.ks_lower_bound
-                then inside_terms.ks_inside else outside_terms.ks_lower_bound end
+            case when coalesce(inside_terms.ks_inside, 0) > totals.ks_lower_bound
+                then inside_terms.ks_inside else totals.ks_lower_bound end
         end as ks_statistic,
         case when samples.n_values > 0 and samples.m_values > 0 then
-            coalesce(outside_terms.area_gaps, 0) + coalesce(outside_terms.area_buckets, 0) + coalesce(inside_terms.area_inside, 0)
+            totals.outside_area + coalesce(inside_terms.area_inside, 0)
         end as wasserstein
     from samples
+    left join totals
+        on totals.window_start = samples.window_start and totals.group_key = samples.group_key
     left join inside_terms
         on inside_terms.window_start = samples.window_start and inside_terms.group_key = samples.group_key
-    left join outside_terms
-        on outside_terms.window_start = samples.window_start and outside_terms.group_key = samples.group_key
 )
 
 select

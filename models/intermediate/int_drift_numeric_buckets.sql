@@ -1,20 +1,24 @@
 {#-
-  The merged bucket histograms of every numeric comparison: one row per window
-  x compared distribution (group_key) x bucket holding reference or current
-  values, for distributions with reference values. Running counts give both
-  ECDFs exactly at every bucket boundary (F before/after: reference, G:
-  current), and per bucket:
-    boundary_distance  |F - G| at the bucket's two ends (a lower bound of KS D)
-    gap_area           integral of |F - G| from the previous bucket's last value
-                       to this bucket's first one (both CDFs are flat there)
-    bucket_area        integral of |F - G| over the bucket when F - G keeps its
-                       sign across it (from counts and offset sums)
-    is_candidate       the bucket's values must be read (int_drift_numeric_bins):
-                       the KS supremum may hide inside (both samples have values
-                       and max(F_after - G_before, G_after - F_before) reaches the
-                       largest boundary distance), F - G may change sign inside,
-                       or a PSI edge lies inside; a bucket holding a single value
-                       is a point and never is one
+  The merged bucket histograms of every numeric comparison, reduced to what
+  int_drift_numeric_bins needs. Running counts over the two histograms, side
+  by side in bucket order, give both ECDFs exactly at every bucket boundary
+  (F: reference, n values; G: current, m values). Everything that follows from
+  them alone is summed here, per window x compared distribution (group_key):
+    ks_lower_bound  the largest |F - G| at a bucket boundary (KS D is at least this)
+    outside_area    the integral of |F - G| between buckets (both CDFs are flat
+                    there) plus over every bucket where F - G keeps its sign
+                    (from counts and offset sums)
+  and written on one row with bucket null. The other rows are the buckets whose
+  values must be read (is_candidate):
+    - both samples have values in it and max(F_after - G_before, G_after - F_before)
+      reaches ks_lower_bound: the KS supremum may hide inside;
+    - F - G may change sign inside: its Wasserstein integral needs the values;
+    - it holds a PSI edge (a reference quantile);
+  except buckets holding a single value (points), which need nothing more; a
+  point holding a PSI edge is kept too (is_candidate false), the edge is its value.
+
+  Comparisons are done in integer arithmetic on cross products (F - G has the
+  denominator n m), so no rounding decides which bucket is read.
 -#}
 {{
     config(
@@ -32,18 +36,31 @@
 {%- set dbl = cm_type_double() -%}
 {%- set big = dbt.type_bigint() -%}
 
-with
+{#- The recomputed windows' cells and their reference windows' (all this run
+    reads), inlined where used: a CTE used twice would hold a copy of them. -#}
+{%- set keyed_cells -%}
+    (
+        select window_start, group_key, bucket, n, offset_sum, value_min, value_max
+        from {{ ref('int_drift_numeric_cells') }}
+        {% if is_incremental() -%}
+        -- only these on an incremental run; a full build reads every window
+        where window_start >= {{ cm_drift_needed_from('recompute') }}
+            and {{ cm_drift_is_needed_window('window_start', 'recompute') }}
+            and bucket is not null
+        {%- else %}
+        where bucket is not null
+        {%- endif %}
+    )
+{%- endset %}
 
-cells as (
-    select * from {{ ref('int_drift_numeric_cells') }}
-),
+with
 
 samples as (
     select * from {{ ref('int_drift_numeric_samples') }}
 ),
 
 recompute as (
-    {{ cm_drift_feature_windows('cells') }}
+    {{ cm_drift_feature_windows('samples') }}
 ),
 
 -- the compared distributions with reference values, and their sample sizes
@@ -57,20 +74,8 @@ compared as (
         and n_reference > n_reference_missing
 ),
 
--- the recomputed windows and their reference windows: all this run reads
-keyed_cells as (
-    select
-        window_start,
-        {{ cm_drift_group_key('model_name', 'model_version', 'slice_name', 'slice_value', 'feature') }} as group_key,
-        bucket, n, offset_sum, value_min, value_max
-    from cells
-    where window_start >= {{ cm_drift_needed_from('recompute') }}
-        and {{ cm_drift_is_needed_window('window_start', 'recompute') }}
-        and bucket is not null
-),
-
 reference_windows as (
-    {{ cm_drift_reference_windows('compared', 'keyed_cells') }}
+    {{ cm_drift_reference_windows('compared', 'samples') }}
 ),
 
 -- each reference's histogram, summed once per reference (shared by the windows of a block)
@@ -84,35 +89,34 @@ reference_cells as (
         min(keyed_cells.value_min) as value_min,
         max(keyed_cells.value_max) as value_max
     from reference_windows
-    inner join keyed_cells on keyed_cells.window_start = reference_windows.source_window
+    inner join {{ keyed_cells }} as keyed_cells on keyed_cells.window_start = reference_windows.source_window
     inner join (select distinct reference_key, group_key from compared) as referenced
         on referenced.reference_key = reference_windows.reference_key and referenced.group_key = keyed_cells.group_key
     group by reference_windows.reference_key, keyed_cells.group_key, keyed_cells.bucket
 ),
 
-current_cells as (
-    select keyed_cells.*
-    from keyed_cells
-    inner join compared on compared.window_start = keyed_cells.window_start and compared.group_key = keyed_cells.group_key
-),
-
-window_reference_cells as (
-    select compared.window_start, reference_cells.*
+-- every comparison numbered: narrow integer keys for the merged histograms
+comparisons as (
+    select
+        window_start,
+        group_key,
+        reference_key,
+        n_values,
+        m_values,
+        cast(row_number() over (order by window_start, group_key) as integer) as comparison
     from compared
-    inner join reference_cells
-        on reference_cells.reference_key = compared.reference_key and reference_cells.group_key = compared.group_key
 ),
 
--- both histograms side by side, bucket by bucket
+-- both histograms of every comparison side by side, bucket by bucket, on
+-- narrow rows with integer keys (the window below sorts all of them)
 merged as (
     select
-        coalesce(current_side.window_start, reference_side.window_start) as window_start,
-        coalesce(current_side.group_key, reference_side.group_key) as group_key,
+        coalesce(current_side.comparison, reference_side.comparison) as comparison,
         coalesce(current_side.bucket, reference_side.bucket) as bucket,
-        coalesce(current_side.n, 0) as cn,
-        coalesce(reference_side.n, 0) as rn,
-        coalesce(current_side.offset_sum, 0) as c_offset_sum,
+        cast(coalesce(reference_side.n, 0) as {{ big }}) as rn,
+        cast(coalesce(current_side.n, 0) as {{ big }}) as cn,
         coalesce(reference_side.offset_sum, 0) as r_offset_sum,
+        coalesce(current_side.offset_sum, 0) as c_offset_sum,
         case
             when current_side.value_min is null then reference_side.value_min
             when reference_side.value_min is null then current_side.value_min
@@ -125,101 +129,178 @@ merged as (
             when current_side.value_max > reference_side.value_max then current_side.value_max
             else reference_side.value_max
         end as hi
-    from current_cells as current_side
-    full outer join window_reference_cells as reference_side
-        on reference_side.window_start = current_side.window_start
-        and reference_side.group_key = current_side.group_key
-        and reference_side.bucket = current_side.bucket
+    from (
+        select comparisons.comparison, keyed_cells.bucket, keyed_cells.n, keyed_cells.offset_sum,
+            keyed_cells.value_min, keyed_cells.value_max
+        from {{ keyed_cells }} as keyed_cells
+        inner join comparisons
+            on comparisons.window_start = keyed_cells.window_start and comparisons.group_key = keyed_cells.group_key
+    ) as current_side
+    full outer join (
+        select comparisons.comparison, reference_cells.bucket, reference_cells.n, reference_cells.offset_sum,
+            reference_cells.value_min, reference_cells.value_max
+        from reference_cells
+        inner join comparisons
+            on comparisons.reference_key = reference_cells.reference_key and comparisons.group_key = reference_cells.group_key
+    ) as reference_side
+        on reference_side.comparison = current_side.comparison and reference_side.bucket = current_side.bucket
 ),
 
--- running counts before each bucket: r_before (reference), c_before (current)
-prefixed as (
+-- running counts in bucket order per comparison (partitions: DuckDB sorts and
+-- processes them a group at a time, and spills; few window outputs, as the
+-- window operator keeps each of them for every row)
+ordered as (
     select
         merged.*,
-        sum(rn) over bucket_order - rn as r_before,
-        sum(cn) over bucket_order - cn as c_before,
-        lag(hi) over bucket_order as previous_hi
+        cast(sum(rn) over bucket_order as {{ big }}) as r_cumulative,
+        cast(sum(cn) over bucket_order as {{ big }}) as c_cumulative,
+        lag(hi) over bucket_order as raw_previous_hi
     from merged
-    window bucket_order as (partition by window_start, group_key order by bucket
-        rows between unbounded preceding and current row)
+    window bucket_order as (partition by comparison order by bucket rows between unbounded preceding and current row)
 ),
 
-bucket_bounds as (
-    select
-        prefixed.*,
-        compared.reference_key,
-        compared.n_values,
-        compared.m_values,
-        {{ cm_safe_divide('prefixed.r_before', 'compared.n_values') }} as f_before,
-        {{ cm_safe_divide('prefixed.r_before + prefixed.rn', 'compared.n_values') }} as f_after,
-        {{ cm_safe_divide('prefixed.c_before', 'compared.m_values') }} as g_before,
-        {{ cm_safe_divide('prefixed.c_before + prefixed.cn', 'compared.m_values') }} as g_after,
-        -- F - G keeps its sign across the bucket (integer arithmetic: no rounding)
-        (prefixed.r_before * compared.m_values >= (prefixed.c_before + prefixed.cn) * compared.n_values
-            or prefixed.c_before * compared.n_values >= (prefixed.r_before + prefixed.rn) * compared.m_values) as sign_is_fixed,
-        -- PSI edge j is the ceil(j * n / bins)-th smallest reference value; this
-        -- bucket holds edges first_edge .. last_edge
-        cast(floor(cast(prefixed.r_before * {{ psi_bins }} as {{ dbl }}) / compared.n_values) as {{ big }}) + 1 as first_edge,
-        cast(floor(cast((prefixed.r_before + prefixed.rn) * {{ psi_bins }} as {{ dbl }}) / compared.n_values) as {{ big }}) as last_edge,
-        {{ cm_drift_base_of_bucket('prefixed.bucket') }} as base
-    from prefixed
-    inner join compared on compared.window_start = prefixed.window_start and compared.group_key = prefixed.group_key
-),
-
+-- per bucket:
+--   d_before, d_after  n m (F - G) before and after the bucket, exact integers
+--   d_inside           the most n m |F - G| can reach inside (both samples in it)
+--   sign_is_fixed      F before >= G after or G before >= F after
+--   first/last_edge    PSI edge j is the ceil(j n / bins)-th smallest reference
+--                      value: this bucket holds edges first_edge .. last_edge
+-- (a bucket is its comparison's first one when nothing precedes it there)
 bucket_terms as (
     select
-        bucket_bounds.*,
-        case when m_values > 0 then
-            case when abs(f_before - g_before) > abs(f_after - g_after)
-                then abs(f_before - g_before) else abs(f_after - g_after) end
-        end as boundary_distance,
-        -- the most |F - G| can reach inside the bucket
-        case when m_values > 0 and rn > 0 and cn > 0 then
-            case when f_after - g_before > g_after - f_before
-                then f_after - g_before else g_after - f_before end
-        end as inside_bound,
-        case when m_values > 0 and previous_hi is not null then abs(f_before - g_before) * (lo - previous_hi) end as gap_area,
-        -- integral of F over [lo, hi] = F_before * (hi - lo) + sum over values v of (hi - v) / n
+        comparison, bucket, rn, cn, r_before, c_before, lo, hi, n_values, m_values,
+        r_offset_sum, d_inside, sign_is_fixed, first_edge, last_edge,
+        case when m_values > 0 then greatest(abs(d_before), abs(d_after)) end as d_boundary,
+        (last_edge >= first_edge and first_edge <= {{ psi_bins - 1 }}) as holds_edge,
+        -- n m x the integral of |F - G| from the previous bucket's last value to
+        -- this bucket's first one, where both CDFs are flat
+        case when m_values > 0 and previous_hi is not null
+            then abs(cast(d_before as {{ dbl }})) * (lo - previous_hi) end as gap_area_nm,
+        -- n m x the integral over [lo, hi] when F - G keeps its sign: n x the
+        -- integral of F is r_before (hi - lo) + the sum over the bucket's
+        -- reference values v of (hi - v), and (hi - v) = (hi - base) - offset
         case when m_values > 0 and sign_is_fixed then abs(
-            f_before * (hi - lo) + (rn * (hi - base) - r_offset_sum) / n_values
-            - g_before * (hi - lo) - (cn * (hi - base) - c_offset_sum) / m_values
-        ) end as bucket_area,
-        (last_edge >= first_edge and first_edge <= {{ psi_bins - 1 }} and last_edge >= 1) as holds_edge
-    from bucket_bounds
+            cast(d_before as {{ dbl }}) * (hi - lo)
+            + cast(rn * m_values - cn * n_values as {{ dbl }}) * (hi - {{ cm_drift_base_of_bucket('bucket') }})
+            - (r_offset_sum * m_values - c_offset_sum * n_values)
+        ) end as bucket_area_nm
+    from (
+        select
+            counted.*,
+            r_before * m_values - c_before * n_values as d_before,
+            (r_before + rn) * m_values - (c_before + cn) * n_values as d_after,
+            case when rn > 0 and cn > 0 then
+                greatest((r_before + rn) * m_values - c_before * n_values,
+                         (c_before + cn) * n_values - r_before * m_values)
+            end as d_inside,
+            (r_before * m_values >= (c_before + cn) * n_values
+                or c_before * n_values >= (r_before + rn) * m_values) as sign_is_fixed,
+            cast(floor(cast(r_before * {{ psi_bins }} as {{ dbl }}) / n_values) as {{ big }}) + 1 as first_edge,
+            cast(floor(cast((r_before + rn) * {{ psi_bins }} as {{ dbl }}) / n_values) as {{ big }}) as last_edge,
+            case when r_before + c_before > 0 then raw_previous_hi end as previous_hi
+        from (
+            select
+                ordered.*,
+                comparisons.n_values,
+                comparisons.m_values,
+                ordered.r_cumulative - ordered.rn as r_before,
+                ordered.c_cumulative - ordered.cn as c_before
+            from ordered
+            inner join comparisons on comparisons.comparison = ordered.comparison
+        ) as counted
+    ) as bounded
 ),
 
+-- per comparison: the largest boundary distance and the sign-fixed areas
+group_terms as (
+    select
+        comparison,
+        max(d_boundary) as d_lower_bound,
+        coalesce(sum(gap_area_nm), 0) + coalesce(sum(bucket_area_nm), 0) as fixed_area_nm
+    from bucket_terms
+    group by comparison
+),
+
+-- the buckets bins must look at: candidates, and points holding a PSI edge
 flagged as (
     select
         bucket_terms.*,
-        max(boundary_distance) over (partition by window_start, group_key) as ks_lower_bound
+        bucket_terms.lo < bucket_terms.hi and (
+            coalesce(bucket_terms.d_inside >= group_terms.d_lower_bound, false)
+            or (bucket_terms.m_values > 0 and not bucket_terms.sign_is_fixed)
+            or bucket_terms.holds_edge
+        ) as is_candidate
     from bucket_terms
+    inner join group_terms on group_terms.comparison = bucket_terms.comparison
+    where bucket_terms.holds_edge
+        or (bucket_terms.lo < bucket_terms.hi and (
+            coalesce(bucket_terms.d_inside >= group_terms.d_lower_bound, false)
+            or (bucket_terms.m_values > 0 and not bucket_terms.sign_is_fixed)))
+),
+
+-- the area outside the candidates: every sign-fixed area but the candidates' own
+totals as (
+    select
+        comparisons.window_start,
+        comparisons.group_key,
+        comparisons.reference_key,
+        comparisons.n_values,
+        comparisons.m_values,
+        cast(group_terms.d_lower_bound as {{ dbl }}) / (cast(comparisons.n_values as {{ dbl }}) * comparisons.m_values) as ks_lower_bound,
+        (group_terms.fixed_area_nm - coalesce(candidate_areas.area_nm, 0))
+            / (cast(comparisons.n_values as {{ dbl }}) * comparisons.m_values) as outside_area
+    from comparisons
+    inner join group_terms on group_terms.comparison = comparisons.comparison
+    left join (
+        select comparison, sum(bucket_area_nm) as area_nm
+        from flagged
+        where is_candidate
+        group by comparison
+    ) as candidate_areas
+        on candidate_areas.comparison = comparisons.comparison
 )
 
 select
     window_start,
     group_key,
-    bucket,
     reference_key,
     cast(n_values as {{ big }}) as n_values,
     cast(m_values as {{ big }}) as m_values,
-    cast(rn as {{ big }}) as rn,
-    cast(cn as {{ big }}) as cn,
-    cast(r_before as {{ big }}) as r_before,
-    cast(c_before as {{ big }}) as c_before,
-    lo,
-    hi,
-    base,
-    r_offset_sum,
-    boundary_distance,
-    gap_area,
-    bucket_area,
-    cast(first_edge as {{ big }}) as first_edge,
-    cast(last_edge as {{ big }}) as last_edge,
-    holds_edge,
-    lo < hi and (
-        (inside_bound is not null and inside_bound >= ks_lower_bound - 1e-12)
-        or (m_values > 0 and not sign_is_fixed)
-        or holds_edge
-    ) as is_candidate,
+    cast(null as integer) as bucket,
+    cast(null as {{ big }}) as rn,
+    cast(null as {{ big }}) as cn,
+    cast(null as {{ big }}) as r_before,
+    cast(null as {{ big }}) as c_before,
+    cast(null as {{ dbl }}) as lo,
+    cast(null as {{ dbl }}) as hi,
+    cast(null as {{ dbl }}) as r_offset_sum,
+    cast(null as {{ big }}) as first_edge,
+    cast(null as {{ big }}) as last_edge,
+    cast(null as boolean) as is_candidate,
+    case when m_values > 0 then ks_lower_bound end as ks_lower_bound,
+    case when m_values > 0 then outside_area end as outside_area,
+    {{ cm_drift_log_batch() }} as _window_batch
+from totals
+union all
+select
+    comparisons.window_start,
+    comparisons.group_key,
+    comparisons.reference_key,
+    cast(flagged.n_values as {{ big }}) as n_values,
+    cast(flagged.m_values as {{ big }}) as m_values,
+    cast(flagged.bucket as integer) as bucket,
+    flagged.rn,
+    flagged.cn,
+    flagged.r_before,
+    flagged.c_before,
+    flagged.lo,
+    flagged.hi,
+    flagged.r_offset_sum,
+    flagged.first_edge,
+    flagged.last_edge,
+    flagged.is_candidate,
+    cast(null as {{ dbl }}) as ks_lower_bound,
+    cast(null as {{ dbl }}) as outside_area,
     {{ cm_drift_log_batch() }} as _window_batch
 from flagged
+inner join comparisons on comparisons.comparison = flagged.comparison

@@ -31,49 +31,35 @@ recompute as (
 ),
 {% endif %}
 
-events as (
-    select
-        {{ cm_drift_window_start('hour') }} as window_start,
-        model_name,
-        model_version,
-        {% for column in slices -%}
-        {{ column }},
-        {% endfor -%}
-        {% for feature in features -%}
-        {{ cm_drift_finite(feature.name) }} as {{ feature.name }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from {{ ref('stg_inference_events') }}
-    {% if is_incremental() -%}
-    -- the range predicate lets the scan skip old row groups
-    where hour >= (select min(window_start) from recompute)
-        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
-    {%- endif %}
-),
-
--- one relation of values per feature, with the version it is compared under
-{% for feature in features %}
-{{ feature.name }}_values as (
-    select
-        window_start,
-        model_name,
-        {{ cm_drift_model_version('model_version', feature.type) }} as model_version,
-        {% for column in slices -%}
-        {{ column }},
-        {% endfor -%}
-        {{ feature.name }} as value
-    from events
-),
-{% endfor %}
-
 -- one aggregation per feature, grouping sets for the slices: every row is
 -- hashed once per slice group into a small table of buckets (an aggregation
--- at the finest slice grain first would not shrink continuous features)
+-- at the finest slice grain first would not shrink continuous features).
+-- Each feature reads the rows itself: a scan is cheaper than a materialised
+-- copy of every row shared by the features.
 cells as (
     {% for feature in features -%}
+    {%- set source -%}
+    (
+        select
+            {{ cm_drift_window_start('hour') }} as window_start,
+            model_name,
+            {{ cm_drift_model_version('model_version', feature.type) }} as model_version,
+            {% for column in slices -%}
+            {{ column }},
+            {% endfor -%}
+            {{ cm_drift_finite(feature.name) }} as value
+        from {{ ref('stg_inference_events') }}
+        {% if is_incremental() -%}
+        -- the range predicate lets the scan skip old row groups
+        where hour >= (select min(window_start) from recompute)
+            and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
+        {%- endif %}
+    )
+    {%- endset -%}
     select grouped.*, '{{ feature.name }}' as feature, '{{ feature.type }}' as feature_type
     from (
         {{ cm_group_by_slices(
-            cm_drift_bucketed(feature.name ~ '_values') ~ ' as bucketed',
+            cm_drift_bucketed(source, feature.name) ~ ' as bucketed',
             ['window_start', 'model_name', 'model_version', 'bucket'],
             ['count(*) as n',
              'sum(value_offset) as offset_sum',
@@ -93,6 +79,7 @@ select
     slice_value,
     feature,
     feature_type,
+    {{ cm_drift_group_key('model_name', 'model_version', 'slice_name', 'slice_value', 'feature') }} as group_key,
     bucket,
     cast(n as {{ dbt.type_bigint() }}) as n,
     offset_sum,

@@ -17,62 +17,83 @@
 
 {%- set group_columns = ['model_name', 'model_version', 'slice_name', 'slice_value', 'feature'] -%}
 
+{#- The cells of the recomputed windows and of their reference windows (all
+    this run reads) with each bucket's mean and sum of squared deviations,
+    inlined where used: a CTE used twice would hold a copy of them. -#}
+{%- set bucket_moments -%}
+    (
+        select
+            needed_cells.*,
+            case when bucket is not null then {{ cm_drift_base_of_bucket('bucket') }} + offset_sum / n end as mean,
+            case when bucket is null then null
+                when offset_square_sum - offset_sum * offset_sum / n > 0
+                then offset_square_sum - offset_sum * offset_sum / n else 0 end as m2
+        from (
+            select window_start, group_key, bucket, n, offset_sum, offset_square_sum,
+                {{ group_columns | join(', ') }}, feature_type
+            from {{ ref('int_drift_numeric_cells') }}
+            {% if is_incremental() -%}
+            -- only these on an incremental run; a full build reads every window
+            where window_start >= {{ cm_drift_needed_from('recompute') }}
+                and {{ cm_drift_is_needed_window('window_start', 'recompute') }}
+            {%- endif %}
+        ) as needed_cells
+    )
+{%- endset %}
+
 with
 
-cells as (
-    select * from {{ ref('int_drift_numeric_cells') }}
-),
-
 recompute as (
-    {{ cm_drift_feature_windows('cells') }}
+    {{ cm_drift_feature_windows(ref('int_drift_numeric_cells')) }}
 ),
 
--- the recomputed windows and their reference windows: all this run reads
-needed_cells as (
-    select
-        cells.*,
-        {{ cm_drift_group_key('model_name', 'model_version', 'slice_name', 'slice_value', 'feature') }} as group_key
-    from cells
-    where window_start >= {{ cm_drift_needed_from('recompute') }}
-        and {{ cm_drift_is_needed_window('window_start', 'recompute') }}
-),
-
-bucket_moments as (
+-- per window and distribution, in one pass: its names, sizes and mean
+window_sizes as (
     select
         window_start,
         group_key,
-        n,
-        {{ cm_drift_base_of_bucket('bucket') }} + offset_sum / n as mean,
-        case when offset_square_sum - offset_sum * offset_sum / n > 0
-            then offset_square_sum - offset_sum * offset_sum / n else 0 end as m2
-    from needed_cells
-    where bucket is not null
-),
-
-{{ cm_drift_chan_moments('window_means', 'window_moments', 'bucket_moments', ['window_start', 'group_key']) }},
-
-window_sizes as (
-    select
-        window_start, group_key,
+        {% for column in group_columns -%}
+        min({{ column }}) as {{ column }},
+        {% endfor -%}
+        min(feature_type) as feature_type,
         sum(n) as n_rows,
-        coalesce(sum(case when bucket is null then n end), 0) as n_missing
-    from needed_cells
+        coalesce(sum(case when bucket is null then n end), 0) as n_missing,
+        sum(case when bucket is not null then n end) as n_values,
+        sum(n * mean) / sum(case when bucket is not null then n end) as mean
+    from {{ bucket_moments }} as bucket_moments
     group by window_start, group_key
 ),
 
+-- Chan et al.: the sum of squared deviations of a window from its buckets'
+window_moments as (
+    select
+        window_sizes.window_start,
+        window_sizes.group_key,
+        window_sizes.n_values as n,
+        window_sizes.mean,
+        sum(bucket_moments.m2 + bucket_moments.n * (bucket_moments.mean - window_sizes.mean) * (bucket_moments.mean - window_sizes.mean)) as m2,
+        sqrt(sum(bucket_moments.m2 + bucket_moments.n * (bucket_moments.mean - window_sizes.mean) * (bucket_moments.mean - window_sizes.mean))
+            / window_sizes.n_values) as std
+    from window_sizes
+    inner join {{ bucket_moments }} as bucket_moments
+        on bucket_moments.window_start = window_sizes.window_start and bucket_moments.group_key = window_sizes.group_key
+    where bucket_moments.bucket is not null
+    group by window_sizes.window_start, window_sizes.group_key, window_sizes.n_values, window_sizes.mean
+),
+
 compared as (
-    select distinct
+    select
         window_start,
         {{ group_columns | join(', ') }},
         feature_type,
         group_key,
         {{ cm_drift_reference_key('window_start') }} as reference_key
-    from needed_cells
+    from window_sizes
     where window_start in (select window_start from recompute)
 ),
 
 reference_windows as (
-    {{ cm_drift_reference_windows('compared', 'needed_cells') }}
+    {{ cm_drift_reference_windows('compared', 'window_sizes') }}
 ),
 
 reference_window_moments as (

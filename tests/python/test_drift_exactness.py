@@ -69,6 +69,9 @@ CONFIGS = {
     "sliding": {"drift_reference_step": 1},
     "fixed": {"drift_reference_mode": "fixed", "drift_reference_start": str(START),
               "drift_reference_end": str(START + timedelta(days=2))},
+    # one bucket per octave: most buckets hold values of both samples, so KS,
+    # Wasserstein and the PSI edges come from the values read back
+    "coarse": {"drift_reference_step": 1, "drift_bucket_resolution": 1},
 }
 
 

@@ -36,6 +36,29 @@ def test_ks_pvalue_recomputes_from_an_exact_statistic():
     assert drift.ks_pvalue(statistic, 7, 5) == stats.ks_2samp(a, b).pvalue
 
 
+def test_vectorised_ks_pvalues_equal_the_scalar_ones():
+    # every branch of scipy's kstwo.sf for large samples (Pelz-Good, Smirnov's
+    # tail, the vanishing tail, its approximation above 10^6 values) and the
+    # scalar fallbacks (exact small samples, the other branches)
+    rng = np.random.default_rng(5)
+    n1 = np.concatenate([rng.integers(10_001, 3_000_000, 120), rng.integers(1, 12_000, 30),
+                         [2_500_000, 4_000_000, 50_000, 20_000, 15_000]])
+    n2 = np.concatenate([rng.integers(10_001, 800_000, 120), rng.integers(1, 12_000, 30),
+                         [3_000_000, 9_000_000, 40_000, 20_000, 300]])
+    effective = n1 * n2 / (n1 + n2)
+    statistics = np.abs(rng.normal(0, 2.0, len(n1))) / np.sqrt(effective)
+    statistics[::5] *= 4
+    statistics[::11] = rng.uniform(0, 1, len(statistics[::11]))
+    statistics[[0, 1, 2]] = [np.nan, 1.0, 0.0]
+    vectorised = drift.ks_pvalues(statistics, n1, n2)
+    for d, a, b, got in zip(statistics, n1, n2, vectorised):
+        expected = drift.ks_pvalue(d, int(a), int(b))
+        if np.isnan(expected):
+            assert np.isnan(got)
+        else:
+            assert got == pytest.approx(expected, rel=1e-11, abs=1e-300), (d, a, b)
+
+
 def test_ks_pvalue_undefined_without_samples():
     assert math.isnan(drift.ks_pvalue(0.3, 0, 10))
     assert math.isnan(drift.ks_pvalue(float("nan"), 10, 10))
