@@ -16,8 +16,13 @@ quality gates, SLIs and SLO status. The scenarios build the
 """
 from __future__ import annotations
 
+import json
+import os
 import resource
 import shutil
+import statistics
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -150,7 +155,8 @@ NEXT_HOUR_SQL = ["""
 
 
 def _next_hour(db: Path, label: str) -> dict:
-    """The incremental run again on a copy of a built bench warehouse."""
+    """The incremental run again on a copy of a built bench warehouse (runs in
+    the child process `_next_hour_in_child` starts)."""
     copy = db.with_name(db.stem + "-next-hour.duckdb")
     shutil.copyfile(db, copy)
     try:
@@ -159,6 +165,8 @@ def _next_hour(db: Path, label: str) -> dict:
             for statement in NEXT_HOUR_SQL:
                 con.execute(statement)
             con.execute("checkpoint")
+        # the copy's dirty pages go to disk now, not while the build is timed
+        os.sync()
         build = pipe.build(selector="hourly")
         models = _models_only(build)
         return {"models_s": sum(models.values()),
@@ -169,19 +177,50 @@ def _next_hour(db: Path, label: str) -> dict:
             path.unlink(missing_ok=True)
 
 
-def run_next_hour(db_path: str) -> int:
+def _next_hour_in_child(db: Path, label: str) -> dict:
+    """One measurement in a fresh Python process, as a scheduler starts one: no
+    module (dbt's, Great Expectations') is imported yet, and an earlier
+    measurement cannot warm anything up for a later one."""
+    code = ("import json, sys; from pathlib import Path; from classifier_monitor.bench import _next_hour; "
+            "print(json.dumps(_next_hour(Path(sys.argv[1]), sys.argv[2])))")
+    done = subprocess.run([sys.executable, "-c", code, str(db), label], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"next-hour run on {db} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Per figure and per model, the median over the repetitions."""
+    models = sorted({name for run in runs for name in run["models"]})
+    return {"models_s": statistics.median(run["models_s"] for run in runs),
+            "pipeline_s": statistics.median(run["pipeline_s"] for run in runs),
+            "wall_s": statistics.median(run["wall_s"] for run in runs),
+            "models": {name: statistics.median(run["models"].get(name, 0) for run in runs) for name in models},
+            "pipeline_runs": [round(run["pipeline_s"], 2) for run in runs],
+            "models_runs": [round(run["models_s"], 2) for run in runs]}
+
+
+def run_next_hour(db_path: str, repeat: int = 3) -> int:
     """`bench --next-hour`: re-measure only the incremental run (x1 and x2) on
-    the warehouses of an earlier `make bench`, e.g. on a quieter machine."""
+    the warehouses of an earlier `make bench`, e.g. on a quieter machine. Each
+    measurement runs in a fresh process on a fresh copy; x1 and x2 alternate,
+    `repeat` times, and the medians are printed."""
     db = Path(db_path)
     double = db.with_name(db.stem + "-2x.duckdb")
     if not (db.exists() and double.exists()):
         print(f"run `make bench` first: {db} and {double} are needed")
         return 1
-    base, twice = _next_hour(db, "base"), _next_hour(double, "double")
-    print("\n== Incremental run again: one more hour of inferences + the next 10,000 late labels ==")
+    base_runs, twice_runs = [], []
+    for _ in range(repeat):
+        base_runs.append(_next_hour_in_child(db, "base"))
+        twice_runs.append(_next_hour_in_child(double, "double"))
+    base, twice = _median_run(base_runs), _median_run(twice_runs)
+    print(f"\n== Incremental run again: one more hour of inferences + the next 10,000 late labels "
+          f"(median of {repeat} fresh processes) ==")
     for name, figures in (("history x1", base), ("history x2", twice)):
-        print(f"{name}: confusion pipeline {figures['pipeline_s']:.2f} s, all hourly models "
-              f"{figures['models_s']:.2f} s (wall {figures['wall_s']:.1f} s)")
+        print(f"{name}: confusion pipeline {figures['pipeline_s']:.2f} s {figures['pipeline_runs']}, "
+              f"all hourly models {figures['models_s']:.2f} s {figures['models_runs']} "
+              f"(wall {figures['wall_s']:.1f} s)")
     print(f"ratio x2 / x1: confusion pipeline {twice['pipeline_s'] / base['pipeline_s']:.2f}, "
           f"all hourly models {twice['models_s'] / base['models_s']:.2f}")
     print("\nper-model seconds (x1 | x2):")

@@ -1,7 +1,8 @@
 """Random arrival sequences for property-based tests: new inferences, retries,
 conflicting duplicates, labels for old hours, corrections, labels that land
 before their inference, out-of-order ingestion within the lookback, and
-malformed rows. Every timestamp is unique (a microsecond counter), so the
+malformed rows, and ids that arrive with surrounding spaces (the same event
+once trimmed). Every timestamp is unique (a microsecond counter), so the
 contract's ordering rules never meet a tie."""
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ class ArrivalSimulator:
     def _ingested(self) -> datetime:
         # out of order: anywhere in the last two hours (the lookback is three)
         return self._unique(self.now - timedelta(minutes=self.draw(st.integers(0, 120))))
+
+    def _padded(self, event_id: str) -> str:
+        """The id as a producer may send it: as is, or with a leading or trailing space."""
+        return self.draw(st.sampled_from(["{}", "{}", " {}", "{} "])).format(event_id)
 
     def _new_id(self) -> str:
         self.next_id += 1
@@ -71,6 +76,7 @@ class ArrivalSimulator:
             for _ in range(self.draw(st.integers(0, 2))):   # identical retries
                 row = dict(self.events[self.draw(st.sampled_from(known))])
                 row["ingested_at"] = self._unique(self.now)
+                row["event_id"] = self._padded(row["event_id"])
                 inferences.append(row)
             for _ in range(self.draw(st.integers(0, 1))):   # conflicting duplicate
                 row = dict(self.events[self.draw(st.sampled_from(known))])
@@ -79,7 +85,9 @@ class ArrivalSimulator:
                 inferences.append(row)
             for _ in range(self.draw(st.integers(0, 6))):   # labels and corrections, old hours too
                 event_id = self.draw(st.sampled_from(known))
-                labels.append(self._label(event_id, self.events[event_id]["event_time"]))
+                label = self._label(event_id, self.events[event_id]["event_time"])
+                label["event_id"] = self._padded(event_id)
+                labels.append(label)
         for _ in range(self.draw(st.integers(0, 1))):       # a label before its inference
             event_id = self._new_id()
             self.future_ids.append(event_id)
