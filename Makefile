@@ -21,8 +21,13 @@ $(STAMP): requirements.lock requirements.txt requirements-dev.txt
 demo: venv
 	$(BIN)/python -m classifier_monitor demo
 
+# Two pytest workers (one per core of the reference machine): most of a test's
+# time is dbt's single-threaded Python, so two processes finish much sooner.
+# Whole files go to one worker, so a module's shared warehouse is built once.
+TEST_WORKERS ?= 2
+
 test: venv
-	$(BIN)/python -m pytest -q tests/python
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/python
 
 bench: venv
 	$(BIN)/python -m classifier_monitor bench
