@@ -12,6 +12,18 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 from classifier_monitor.pipeline import Pipeline  # noqa: E402
 
 
+# The longest modules first. `make test` runs two workers that take whole
+# files; starting the long property-based ones first keeps one worker from
+# finishing them alone while the other idles.
+LONGEST_FIRST = ("test_incremental_equals_full_refresh.py", "test_slis_incremental.py",
+                 "test_scheduling_selectors.py", "test_drift_incremental.py", "test_quality_gates_dbt.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def dbt_work_dir(tmp_path_factory):
     """One dbt target dir for the session, so dbt's partial parsing is reused."""

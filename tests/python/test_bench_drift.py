@@ -15,3 +15,10 @@ def test_bench_drift_reports_time_memory_and_shape(tmp_path):
     assert figures["features"] == 11 and figures["drift_rows"] > 100
     assert sum(figures["severities"].values()) == figures["drift_rows"]
     assert figures["memory_limit"] == "500MB"
+
+    daily = bench_drift.run_daily(db, memory_limit="500MB", work_dir=tmp_path / "bench")
+    assert daily["seconds"] > 0 and 50 < daily["peak_rss_mb"] < 4_000
+    assert daily["new_inference_rows"] > 0
+    # the new hour's window (and, through staging's lookback, the newest one)
+    # changed; the windows whose trailing reference holds them are logged too
+    assert 1 <= daily["windows_own_inputs_changed"] <= 2 <= daily["windows_logged"]
