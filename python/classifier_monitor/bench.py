@@ -159,13 +159,13 @@ NEXT_HOUR_SQL = ["""
 """]
 
 
-def _next_hour(db: Path, label: str) -> dict:
+def _next_hour(db: Path, label: str, threads: int = 2) -> dict:
     """The incremental run again on a copy of a built bench warehouse (runs in
     the child process `_next_hour_in_child` starts)."""
     copy = db.with_name(db.stem + "-next-hour.duckdb")
     shutil.copyfile(db, copy)
     try:
-        pipe = Pipeline(copy, work_dir=db.parent / f"bench-dbt-{label}")
+        pipe = Pipeline(copy, work_dir=db.parent / f"bench-dbt-{label}", threads=threads)
         with pipe.connect() as con:
             for statement in NEXT_HOUR_SQL:
                 con.execute(statement)
@@ -182,13 +182,13 @@ def _next_hour(db: Path, label: str) -> dict:
             path.unlink(missing_ok=True)
 
 
-def _next_hour_in_child(db: Path, label: str) -> dict:
+def _next_hour_in_child(db: Path, label: str, threads: int = 2) -> dict:
     """One measurement in a fresh Python process, as a scheduler starts one: no
     module (dbt's, Great Expectations') is imported yet, and an earlier
     measurement cannot warm anything up for a later one."""
     code = ("import json, sys; from pathlib import Path; from classifier_monitor.bench import _next_hour; "
-            "print(json.dumps(_next_hour(Path(sys.argv[1]), sys.argv[2])))")
-    done = subprocess.run([sys.executable, "-c", code, str(db), label], capture_output=True, text=True)
+            "print(json.dumps(_next_hour(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(db), label, str(threads)], capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"next-hour run on {db} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -205,11 +205,12 @@ def _median_run(runs: list[dict]) -> dict:
             "models_runs": [round(run["models_s"], 2) for run in runs]}
 
 
-def run_next_hour(db_path: str, repeat: int = 3) -> int:
+def run_next_hour(db_path: str, repeat: int = 3, threads: int = 2) -> int:
     """`bench --next-hour`: re-measure only the incremental run (x1 and x2) on
     the warehouses of an earlier `make bench`, e.g. on a quieter machine. Each
     measurement runs in a fresh process on a fresh copy; x1 and x2 alternate,
-    `repeat` times, and the medians are printed."""
+    `repeat` times, and the medians are printed. With `threads=1` dbt runs one
+    model at a time, so per-model times do not overlap and add up to the work."""
     db = Path(db_path)
     double = db.with_name(db.stem + "-2x.duckdb")
     if not (db.exists() and double.exists()):
@@ -217,11 +218,11 @@ def run_next_hour(db_path: str, repeat: int = 3) -> int:
         return 1
     base_runs, twice_runs = [], []
     for _ in range(repeat):
-        base_runs.append(_next_hour_in_child(db, "base"))
-        twice_runs.append(_next_hour_in_child(double, "double"))
+        base_runs.append(_next_hour_in_child(db, "base", threads))
+        twice_runs.append(_next_hour_in_child(double, "double", threads))
     base, twice = _median_run(base_runs), _median_run(twice_runs)
     print(f"\n== Incremental run again: one more hour of inferences + the next 10,000 late labels "
-          f"(median of {repeat} fresh processes) ==")
+          f"(median of {repeat} fresh processes, {threads} dbt thread{'s' if threads != 1 else ''}) ==")
     for name, figures in (("history x1", base), ("history x2", twice)):
         print(f"{name}: confusion pipeline {figures['pipeline_s']:.2f} s {figures['pipeline_runs']}, "
               f"all hourly models {figures['models_s']:.2f} s {figures['models_runs']} "

@@ -80,7 +80,7 @@ def cmd_bench(args) -> int:
     from classifier_monitor.bench import run_bench, run_next_hour
 
     if args.next_hour:
-        return run_next_hour(args.db, repeat=args.repeat)
+        return run_next_hour(args.db, repeat=args.repeat, threads=args.threads)
     return run_bench(args.db, n_inferences=args.inferences, days=args.days)
 
 
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument("--next-hour", action="store_true",
                      help="only re-measure the incremental run on the warehouses of an earlier bench")
     sub.add_argument("--repeat", type=int, default=3, help="with --next-hour: measurements per history size (median)")
+    sub.add_argument("--threads", type=int, default=2, help="with --next-hour: dbt threads (1: per-model times do not overlap)")
 
     sub = add("report", cmd_report)
     sub.add_argument("--out", default=None, help="HTML file to write (default: reports/report.html)")
