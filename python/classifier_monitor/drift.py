@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy import special, stats
+from scipy import stats
 from scipy.stats import _stats_py
 
 MISSING = "(missing)"
@@ -128,7 +128,9 @@ def ks_pvalues(statistics, n1s, n2s) -> np.ndarray:
 
 
 def _smirnov_sf(n: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``scipy.special.smirnov(n, x)`` = P(D+_n >= x) for 1/n < x < 1/2.
+    """``scipy.special.smirnov(n, x)`` = P(D+_n >= x) for 1/n < x < 1/2 (that ufunc
+    itself took 13.4 s for the 259 comparisons of this branch in the 10M
+    benchmark; this form 1.7 s).
 
     scipy sums the Birnbaum-Tingey series in double-double arithmetic, one
     term at a time. Its terms are binomial probabilities: with p = x + v/n,
