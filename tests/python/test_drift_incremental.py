@@ -45,9 +45,9 @@ def test_incremental_drift_equals_a_full_refresh(pipeline, vars):
     cuts = [cfg.start + timedelta(days=4, hours=7), cfg.end + timedelta(hours=13)]
     _arrive_and_build(pipeline, cfg, cuts, vars)
 
-    # a late batch with labels only: label rows of many old windows are
-    # recomputed; feature rows only where staging's ingestion lookback re-read
-    # rows (the newest window), everything else keeps its batch
+    # a late batch of mostly labels: label rows of many old windows are
+    # recomputed; feature rows only where inference rows arrived (at most the
+    # newest windows), everything else keeps its batch
     with pipeline.connect() as con:
         before = con.execute("select window_start, feature, _window_batch from marts.fct_feature_drift "
                              "where feature_type <> 'label' order by all").fetchall()
