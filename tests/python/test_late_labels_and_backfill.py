@@ -82,3 +82,34 @@ def test_a_backfill_of_an_intact_window_changes_nothing(month):
     pipeline.build(vars={"backfill_start": "2026-04-01 00:00:00", "backfill_end": "2026-05-01 00:00:00"})
     with pipeline.connect() as con:
         assert hourly(con) == before
+
+
+def _staged_since(con, moment) -> dict[str, set[str]]:
+    return {table: {row[0] for row in con.execute(
+        f"select event_id from staging.{table} where _staged_at > ?", [moment]).fetchall()}
+        for table in ("stg_inference_rows", "stg_label_rows")}
+
+
+def test_a_run_re_judges_only_the_event_ids_with_raw_rows_not_staged_yet(month):
+    pipeline, events = month
+    with pipeline.connect() as con:
+        first = con.execute("select max(_staged_at) from staging.stg_inference_rows").fetchone()[0]
+    # nothing new: the ingestion lookback holds the newest rows, but they are all staged
+    pipeline.build()
+    with pipeline.connect() as con:
+        assert _staged_since(con, first) == {"stg_inference_rows": set(), "stg_label_rows": set()}
+        second = con.execute("select now()::timestamp").fetchone()[0]
+    # a retry of the last event but one, landing out of order (ingested before the newest staged row,
+    # within the lookback), and a label for an event of the first day: only those two event_ids are re-judged
+    newest = events[-2]
+    retry = dict(newest, ingested_at=newest["ingested_at"] + timedelta(seconds=1))
+    assert retry["ingested_at"] < events[-1]["ingested_at"]
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", [retry])
+        append_rows(con, "label_events", [label(1, "a", T0 + timedelta(days=31))])
+    pipeline.build()
+    with pipeline.connect() as con:
+        assert _staged_since(con, second) == {"stg_inference_rows": {newest["event_id"]},
+                                             "stg_label_rows": {"e1"}}
+        assert con.execute("select status from staging.stg_inference_rows where event_id = ? order by ingested_at",
+                           [newest["event_id"]]).fetchall() == [("accepted",), ("duplicate",)]
