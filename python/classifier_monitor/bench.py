@@ -172,6 +172,7 @@ def _next_hour(db: Path, label: str, threads: int = 2) -> dict:
             con.execute("checkpoint")
         # the copy's dirty pages go to disk now, not while the build is timed
         os.sync()
+        _release_page_cache(db)
         build = pipe.build(selector="hourly")
         models = _models_only(build)
         return {"models_s": sum(models.values()),
@@ -180,6 +181,22 @@ def _next_hour(db: Path, label: str, threads: int = 2) -> dict:
     finally:
         for path in (copy, copy.with_name(copy.name + ".wal"), copy.with_name(copy.name + ".run.lock")):
             path.unlink(missing_ok=True)
+
+
+def _release_page_cache(*paths: Path) -> None:
+    """Drop the cached pages of the source warehouse once it is copied. The copy
+    stands in for the warehouse a scheduler runs on; with the source cached too,
+    the page cache holds the same history twice (16 GB for the 20M warehouse on
+    a 24 GB machine), the kernel has to reclaim memory while DuckDB allocates its
+    buffers, and a cold scan costs two to three times the CPU (measured: the
+    state log at 20M rows took 2.5-4.6 s, 1.5-1.7 s with the source released)."""
+    for path in paths:
+        if hasattr(os, "posix_fadvise") and path.exists():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
 
 
 def _next_hour_in_child(db: Path, label: str, threads: int = 2) -> dict:
