@@ -102,3 +102,17 @@ class ArrivalSimulator:
             labels.append({"event_id": known[0] if known else "nope", "label": None,
                            "labeled_at": self.now, "ingested_at": self._unique(self.now), "label_source": "x"})
         return inferences, labels
+
+
+def arrive_and_build(pipe, draw, n_batches: int, build) -> None:
+    """Append `n_batches` random arrival batches to the raw tables, calling
+    `build()` after each one, as a scheduler would."""
+    from classifier_monitor.contract import append_rows
+
+    simulator = ArrivalSimulator(draw)
+    for _ in range(n_batches):
+        inferences, labels = simulator.batch()
+        with pipe.connect() as con:
+            append_rows(con, "inference_events", inferences)
+            append_rows(con, "label_events", labels)
+        build()

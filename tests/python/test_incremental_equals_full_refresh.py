@@ -4,8 +4,8 @@ build, and one more build with no new data changes nothing."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arrivals import ArrivalSimulator
-from classifier_monitor.contract import append_rows, create_raw_tables
+from arrivals import arrive_and_build
+from classifier_monitor.contract import create_raw_tables
 from classifier_monitor.pipeline import Pipeline
 from snapshots import assert_same_state, snapshot
 
@@ -16,13 +16,7 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path_factory, dbt_work_dir,
     pipe = Pipeline(tmp_path_factory.mktemp("prop") / "w.duckdb", work_dir=dbt_work_dir)
     with pipe.connect() as con:
         create_raw_tables(con)
-    simulator = ArrivalSimulator(data.draw)
-    for _ in range(n_batches):
-        inferences, labels = simulator.batch()
-        with pipe.connect() as con:
-            append_rows(con, "inference_events", inferences)
-            append_rows(con, "label_events", labels)
-        pipe.build()
+    arrive_and_build(pipe, data.draw, n_batches, pipe.build)
 
     with pipe.connect() as con:
         incremental = snapshot(con)

@@ -6,8 +6,8 @@ Staging is the only place the scope acts, so only the staging models are built."
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arrivals import ArrivalSimulator
-from classifier_monitor.contract import append_rows, create_raw_tables
+from arrivals import arrive_and_build
+from classifier_monitor.contract import create_raw_tables
 from classifier_monitor.pipeline import Pipeline
 from snapshots import assert_same_state, snapshot
 
@@ -30,13 +30,7 @@ def test_incremental_staging_through_views_equals_a_full_refresh(tmp_path_factor
         con.execute("create schema raw_views")
         for table in ("inference_events", "label_events"):
             con.execute(f"create view raw_views.{table} as select * from raw.{table}")
-    simulator = ArrivalSimulator(data.draw)
-    for _ in range(n_batches):
-        inferences, labels = simulator.batch()
-        with pipe.connect() as con:
-            append_rows(con, "inference_events", inferences)
-            append_rows(con, "label_events", labels)
-        pipe.build(select=STAGING, vars=VIEWS)
+    arrive_and_build(pipe, data.draw, n_batches, lambda: pipe.build(select=STAGING, vars=VIEWS))
 
     with pipe.connect() as con:
         incremental = snapshot(con, STAGING_TABLES)
