@@ -17,6 +17,7 @@
         {% for key in keys -%}
         {{ key }},
         {% endfor -%}
+        {% if slices -%}
         case
             {% for column in slices -%}
             when grouping({{ column }}) = 0 then '{{ column }}'
@@ -29,6 +30,11 @@
             {% endfor -%}
             else 'all'
         end as slice_value,
+        {%- else -%}
+        {#- no slice columns: the overall group only #}
+        'all' as slice_name,
+        'all' as slice_value,
+        {%- endif %}
         {{ measures | join(',\n        ') }}
     from {{ relation }}
     group by grouping sets (

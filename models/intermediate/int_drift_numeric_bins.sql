@@ -228,7 +228,7 @@ reference_running as (
     from (
         select
             merged_values.*,
-            cast(sum(r) over value_order as {{ big }}) as r_le,
+            cast({{ cm_running_count('r') }} over value_order as {{ big }}) as r_le,
             sum(r * (value - base)) over value_order as offset_le
         from merged_values
         window value_order as (partition by reference_key, group_key, bucket order by value, side
@@ -256,7 +256,7 @@ current_running as (
             window_buckets.r_before, window_buckets.c_before, window_buckets.rn, window_buckets.cn,
             window_buckets.lo, window_buckets.hi, window_buckets.base, window_buckets.r_offset_sum,
             points.value, points.c, points.r_le, points.r_tie, points.area,
-            cast(sum(points.c) over current_order as {{ big }}) as c_le,
+            cast({{ cm_running_count('points.c') }} over current_order as {{ big }}) as c_le,
             lead(points.value) over current_order as next_value,
             lead(points.r_le) over current_order as next_r_le,
             lead(points.area) over current_order as next_area

@@ -152,8 +152,8 @@ merged as (
 ordered as (
     select
         merged.*,
-        cast(sum(rn) over bucket_order as {{ big }}) as r_cumulative,
-        cast(sum(cn) over bucket_order as {{ big }}) as c_cumulative,
+        cast({{ cm_running_count('rn') }} over bucket_order as {{ big }}) as r_cumulative,
+        cast({{ cm_running_count('cn') }} over bucket_order as {{ big }}) as c_cumulative,
         lag(hi) over bucket_order as raw_previous_hi
     from merged
     window bucket_order as (partition by comparison order by bucket rows between unbounded preceding and current row)

@@ -72,6 +72,10 @@ CONFIGS = {
     # one bucket per octave: most buckets hold values of both samples, so KS,
     # Wasserstein and the PSI edges come from the values read back
     "coarse": {"drift_reference_step": 1, "drift_bucket_resolution": 1},
+    # other slice configurations: the histograms' overall group is summed from
+    # the first slice column's, or read from the rows when there is none
+    "one_slice_column": {"drift_reference_step": 1, "slice_columns": ["device"], "slos": []},
+    "no_slice_columns": {"drift_reference_step": 1, "slice_columns": [], "slos": []},
 }
 
 
@@ -97,9 +101,14 @@ STATISTICS = ["n_reference", "n_current", "n_reference_missing", "n_current_miss
               "n_categories", "new_categories"]
 
 
+# fewer slice groups give fewer rows to check
+MIN_ROWS = {"one_slice_column": 120, "no_slice_columns": 30}
+
+
 def test_every_row_equals_scipy_on_the_raw_rows(built):
-    _, drift, events, labels = built
-    assert len(drift) > 350
+    config, drift, events, labels = built
+    min_rows = MIN_ROWS.get(config, 350)
+    assert len(drift) > min_rows
     assert set(drift["feature_type"]) == {"numeric", "categorical", "prediction", "label"}
     checked = 0
     for _, row in drift.iterrows():
@@ -119,7 +128,7 @@ def test_every_row_equals_scipy_on_the_raw_rows(built):
             else:
                 assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (column, row.to_dict(), want)
             checked += 1
-    assert checked > 2_500
+    assert checked > 7 * min_rows
 
 
 def test_a_window_without_reference_has_no_statistics(built):
@@ -148,7 +157,9 @@ def test_constant_feature_single_category_and_missing_feature(built):
 
 
 def test_a_slice_absent_from_a_window_has_no_row(built):
-    _, drift, _, _ = built
+    config, drift, _, _ = built
+    if "region" not in CONFIGS[config].get("slice_columns", ["region"]):
+        pytest.skip("region is not a slice column in this configuration")
     day2 = drift[drift["window_start"] == pd.Timestamp(START + timedelta(days=2))]
     assert not ((day2["slice_name"] == "region") & (day2["slice_value"] == "us")).any()
     assert ((day2["slice_name"] == "region") & (day2["slice_value"] == "eu")).any()
