@@ -13,3 +13,12 @@
     {%- set value = result.columns[0].values()[0] if result.rows | length > 0 else none -%}
     {{ return(default if value is none else value) }}
 {% endmacro %}
+
+{#- The first column of a query's rows as a list when the model executes, or
+    `default` (an empty list unless given) while dbt parses. -#}
+{% macro cm_query_values(sql, default=none) %}
+    {%- if not execute -%}
+        {{ return(default if default is not none else []) }}
+    {%- endif -%}
+    {{ return(run_query(sql).columns[0].values() | list) }}
+{% endmacro %}

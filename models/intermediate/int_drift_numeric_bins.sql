@@ -37,6 +37,18 @@
 {%- set dbl = cm_type_double() -%}
 {%- set big = dbt.type_bigint() -%}
 {%- set group_columns = ['model_name', 'model_version', 'slice_name', 'slice_value', 'feature'] -%}
+{#- Only features with a candidate bucket read rows back: a feature whose
+    buckets decide everything (few distinct values, e.g. a discount in steps of
+    5) would scan every row to find none (about 2 s per feature at 10M rows). -#}
+{%- set candidate_features = cm_query_values(
+    "select distinct samples.feature from " ~ ref('int_drift_numeric_buckets') ~ " as buckets"
+    ~ " inner join " ~ ref('int_drift_numeric_samples') ~ " as samples"
+    ~ " on samples.window_start = buckets.window_start and samples.group_key = buckets.group_key"
+    ~ " where buckets.is_candidate", default=features | map(attribute='name') | list) -%}
+{%- set read_back_features = [] -%}
+{%- for feature in features if feature.name in candidate_features -%}
+    {%- do read_back_features.append(feature) -%}
+{%- endfor -%}
 
 with
 
@@ -108,7 +120,7 @@ source_windows as (
 -- skips old row groups on incremental runs), each repeated for every slice
 -- group it belongs to
 memberships as (
-    {% for feature in features -%}
+    {% for feature in read_back_features -%}
     select
         feature_rows.source_window,
         feature_rows.bucket,
@@ -140,6 +152,11 @@ memberships as (
         {% endfor -%}
     ) as slice_groups
     {% if not loop.last %}union all{% endif %}
+    {% else %}
+    -- no feature has a candidate bucket
+    select source_window, bucket, cast(null as {{ dbl }}) as value, group_key
+    from wanted
+    where 1 = 0
     {% endfor %}
 ),
 
