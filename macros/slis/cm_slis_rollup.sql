@@ -72,8 +72,10 @@
             {% for column in label_sums -%}
             sum({{ column }}) as {{ column }},
             {% endfor -%}
+            -- in integer micro-units: a sum of doubles would depend on the order
+            -- the warehouse adds them in, and two builds could differ in the last bit
             sum(case when bucket is not null
-                then abs(n_correct - cast(score_sum_micro as {{ dbl }}) / 1000000) end) as calibration_gap_sum,
+                then abs(n_correct * 1000000 - score_sum_micro) end) as calibration_gap_sum_micro,
             sum(case when bucket is not null then n_scored end) as n_binned
         from label_buckets
         where histogram = 'confidence'
@@ -115,7 +117,7 @@
             coalesce(labels.score_sum_micro, 0) as labeled_score_sum_micro,
             coalesce(labels.n_brier, 0) as n_brier,
             coalesce(labels.brier_sum_e9, 0) as brier_sum_e9,
-            labels.calibration_gap_sum,
+            labels.calibration_gap_sum_micro,
             labels.n_binned,
             label_delay.label_delay_p50_seconds,
             label_delay.label_delay_p95_seconds
@@ -156,7 +158,7 @@
             cast(n_labeled_scored as {{ big }}) as n_labeled_scored,
             cast(labeled_score_sum_micro as {{ dbl }}) / 1000000 as labeled_confidence_sum,
             {{ cm_safe_divide('cast(labeled_score_sum_micro as ' ~ dbl ~ ') / 1000000', 'n_labeled_scored') }} as mean_confidence,
-            {{ cm_safe_divide('calibration_gap_sum', 'n_binned') }} as expected_calibration_error,
+            {{ cm_safe_divide('cast(calibration_gap_sum_micro as ' ~ dbl ~ ') / 1000000', 'n_binned') }} as expected_calibration_error,
             cast(n_brier as {{ big }}) as n_brier,
             cast(brier_sum_e9 as {{ dbl }}) / 1000000000 as brier_sum,
             {{ cm_safe_divide('cast(brier_sum_e9 as ' ~ dbl ~ ') / 1000000000', 'n_brier') }} as brier_score,
