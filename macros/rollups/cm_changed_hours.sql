@@ -17,3 +17,17 @@
         or ({{ backfill }})
         {%- endif %}
 {% endmacro %}
+
+{#- Whether `relation` (a mart with a _batch_id watermark) exists and has
+    consumed the newest batch of `upstream`, so its rows are current and another
+    mart may read them instead of recomputing them. False while dbt parses. -#}
+{% macro cm_has_consumed_newest_batch(relation, upstream) %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(cm_query_value("select max(_batch_id) from " ~ relation, -1)
+              == cm_query_value("select max(_batch_id) from " ~ upstream, 0)) }}
+{% endmacro %}

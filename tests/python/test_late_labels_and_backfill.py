@@ -113,3 +113,31 @@ def test_a_run_re_judges_only_the_event_ids_with_raw_rows_not_staged_yet(month):
                                              "stg_label_rows": {"e1"}}
         assert con.execute("select status from staging.stg_inference_rows where event_id = ? order by ingested_at",
                            [newest["event_id"]]).fetchall() == [("accepted",), ("duplicate",)]
+
+
+def model_metrics(con):
+    return sorted(con.execute(
+        "select hour, model_version, slice_name, slice_value, n_predictions, n_labeled, n_correct, accuracy, "
+        "macro_precision, macro_recall, macro_f1, weighted_f1, label_coverage "
+        "from marts.fct_model_metrics_hourly").fetchall())
+
+
+def test_model_metrics_built_without_a_current_class_mart_equal_a_full_build(month):
+    """fct_model_metrics_hourly takes the per-class metrics of its macro averages
+    from fct_class_metrics_hourly only when that mart has consumed the same
+    counts; built without it, it computes them from the counts itself."""
+    pipeline, _ = month
+    now = T0 + timedelta(days=40)
+    with pipeline.connect() as con:
+        append_rows(con, "label_events", [label(1, "a", now), label(0, "b", now), label(5, "a", now),
+                                          label(7, "b", now)])
+    pipeline.dbt("build", "--select", "+fct_model_metrics_hourly", "--exclude", "fct_class_metrics_hourly")
+    with pipeline.connect() as con:
+        stale, newest = con.execute(
+            "select (select max(_batch_id) from marts.fct_class_metrics_hourly), "
+            "(select max(_batch_id) from intermediate.int_prediction_counts_hourly)").fetchone()
+        assert stale < newest          # the class mart did not see the late labels
+        incremental = model_metrics(con)
+    pipeline.build(full_refresh=True)
+    with pipeline.connect() as con:
+        assert model_metrics(con) == incremental
