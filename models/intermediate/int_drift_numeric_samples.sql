@@ -29,8 +29,7 @@
                 when offset_square_sum - offset_sum * offset_sum / n > 0
                 then offset_square_sum - offset_sum * offset_sum / n else 0 end as m2
         from (
-            select window_start, group_key, bucket, n, offset_sum, offset_square_sum,
-                {{ group_columns | join(', ') }}, feature_type
+            select window_start, group_key, bucket, n, offset_sum, offset_square_sum
             from {{ ref('int_drift_numeric_cells') }}
             {% if is_incremental() -%}
             -- only these on an incremental run; a full build reads every window
@@ -47,15 +46,26 @@ recompute as (
     {{ cm_drift_feature_windows(ref('int_drift_numeric_cells')) }}
 ),
 
+-- the names of the compared distributions (the histograms carry only their key)
+distinct_values as (
+    {% set rows_filter -%}
+    {% if is_incremental() -%}
+    where hour >= (select min(window_start) from recompute)
+        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
+    {%- endif %}
+    {%- endset -%}
+    {{ cm_drift_distinct_values(rows_filter) }}
+),
+
+distributions as (
+    {{ cm_drift_numeric_groups() }}
+),
+
 -- per window and distribution, in one pass: its names, sizes and mean
 window_sizes as (
     select
         window_start,
         group_key,
-        {% for column in group_columns -%}
-        min({{ column }}) as {{ column }},
-        {% endfor -%}
-        min(feature_type) as feature_type,
         sum(n) as n_rows,
         coalesce(sum(case when bucket is null then n end), 0) as n_missing,
         sum(case when bucket is not null then n end) as n_values,
@@ -83,13 +93,16 @@ window_moments as (
 
 compared as (
     select
-        window_start,
-        {{ group_columns | join(', ') }},
-        feature_type,
-        group_key,
-        {{ cm_drift_reference_key('window_start') }} as reference_key
+        window_sizes.window_start,
+        {% for column in group_columns -%}
+        distributions.{{ column }},
+        {% endfor -%}
+        distributions.feature_type,
+        window_sizes.group_key,
+        {{ cm_drift_reference_key('window_sizes.window_start') }} as reference_key
     from window_sizes
-    where window_start in (select window_start from recompute)
+    inner join distributions on distributions.group_key = window_sizes.group_key
+    where window_sizes.window_start in (select window_start from recompute)
 ),
 
 reference_windows as (
