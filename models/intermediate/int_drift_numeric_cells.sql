@@ -24,6 +24,16 @@
 {%- set slices = cm_config('slice_columns') -%}
 {%- set features = cm_drift_numeric_features() -%}
 {%- set measures = ['n', 'offset_sum', 'offset_square_sum', 'value_min', 'value_max'] -%}
+{#- The measures of a histogram row, from the rows of a bucket. -#}
+{%- set row_measures -%}
+    count(*) as n,
+        sum(value_offset) as offset_sum,
+        sum(value_offset * value_offset) as offset_square_sum,
+        min(value) as value_min,
+        max(value) as value_max
+{%- endset -%}
+{#- The slice id of the overall group ('all'). -#}
+{%- set all_slice_id = cm_row_hash(["cast('all' as " ~ dbt.type_string() ~ ")"]) -%}
 
 {#- The rows this run reads: every accepted inference on a full build, the
     recomputed windows' on an incremental run. -#}
@@ -87,11 +97,7 @@ distribution_ids as (
             {% endfor -%}
         end as slice_name,
         coalesce({{ slices | join(', ') }}) as slice_id,
-        count(*) as n,
-        sum(value_offset) as offset_sum,
-        sum(value_offset * value_offset) as offset_square_sum,
-        min(value) as value_min,
-        max(value) as value_max
+        {{ row_measures }}
     from {{ cm_drift_bucketed(source, feature.name) }} as bucketed
     group by grouping sets (
         {% for column in slices -%}
@@ -104,7 +110,7 @@ distribution_ids as (
     select * from {{ feature.name }}_by_slice
     union all
     select
-        window_start, model_id, bucket, 'all' as slice_name, {{ cm_row_hash(["cast('all' as " ~ dbt.type_string() ~ ")"]) }} as slice_id,
+        window_start, model_id, bucket, 'all' as slice_name, {{ all_slice_id }} as slice_id,
         sum(n) as n,
         sum(offset_sum) as offset_sum,
         sum(offset_square_sum) as offset_square_sum,
@@ -117,12 +123,8 @@ distribution_ids as (
 {%- else -%}
 {{ feature.name }}_cells as (
     select
-        window_start, model_id, bucket, 'all' as slice_name, {{ cm_row_hash(["cast('all' as " ~ dbt.type_string() ~ ")"]) }} as slice_id,
-        count(*) as n,
-        sum(value_offset) as offset_sum,
-        sum(value_offset * value_offset) as offset_square_sum,
-        min(value) as value_min,
-        max(value) as value_max
+        window_start, model_id, bucket, 'all' as slice_name, {{ all_slice_id }} as slice_id,
+        {{ row_measures }}
     from {{ cm_drift_bucketed(source, feature.name) }} as bucketed
     group by window_start, model_id, bucket
 ),
