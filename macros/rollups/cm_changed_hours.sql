@@ -25,9 +25,11 @@
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
-        {{ return(false) }}
-    {%- endif -%}
+    {%- for checked in [relation, upstream] -%}
+        {%- if adapter.get_relation(database=checked.database, schema=checked.schema, identifier=checked.identifier) is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
     {{ return(cm_query_value("select max(_batch_id) from " ~ relation, -1)
               == cm_query_value("select max(_batch_id) from " ~ upstream, 0)) }}
 {% endmacro %}

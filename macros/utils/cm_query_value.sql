@@ -15,10 +15,18 @@
 {% endmacro %}
 
 {#- The first column of a query's rows as a list when the model executes, or
-    `default` (an empty list unless given) while dbt parses. -#}
-{% macro cm_query_values(sql, default=none) %}
+    `default` (an empty list unless given) while dbt parses and while any of
+    the relations in `requires` does not exist yet (e.g. `dbt compile` before
+    the first build). -#}
+{% macro cm_query_values(sql, default=none, requires=[]) %}
+    {%- set fallback = default if default is not none else [] -%}
     {%- if not execute -%}
-        {{ return(default if default is not none else []) }}
+        {{ return(fallback) }}
     {%- endif -%}
+    {%- for relation in requires -%}
+        {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
+            {{ return(fallback) }}
+        {%- endif -%}
+    {%- endfor -%}
     {{ return(run_query(sql).columns[0].values() | list) }}
 {% endmacro %}

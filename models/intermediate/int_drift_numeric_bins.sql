@@ -44,7 +44,8 @@
     "select distinct samples.feature from " ~ ref('int_drift_numeric_buckets') ~ " as buckets"
     ~ " inner join " ~ ref('int_drift_numeric_samples') ~ " as samples"
     ~ " on samples.window_start = buckets.window_start and samples.group_key = buckets.group_key"
-    ~ " where buckets.is_candidate", default=features | map(attribute='name') | list) -%}
+    ~ " where buckets.is_candidate", default=features | map(attribute='name') | list,
+    requires=[ref('int_drift_numeric_buckets'), ref('int_drift_numeric_samples')]) -%}
 {%- set read_back_features = [] -%}
 {%- for feature in features if feature.name in candidate_features -%}
     {%- do read_back_features.append(feature) -%}
