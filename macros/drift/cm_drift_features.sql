@@ -97,3 +97,13 @@
     group by {% for key in keys %}{{ means_name }}.{{ key }}, {% endfor %}{{ means_name }}.n, {{ means_name }}.mean
 )
 {%- endmacro %}
+
+{#- On an incremental run, a where clause keeping the inferences (a relation
+    with an `hour` column) of the windows in the CTE `recompute`; on a full
+    build nothing. The range predicate lets the scan skip old row groups. -#}
+{% macro cm_drift_recomputed_rows_filter() -%}
+    {%- if is_incremental() -%}
+    where hour >= (select min(window_start) from recompute)
+        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
+    {%- endif -%}
+{%- endmacro %}

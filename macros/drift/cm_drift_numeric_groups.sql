@@ -9,8 +9,8 @@
     slice_id    cm_row_hash(slice_value); cm_row_hash('all') for the overall group
   int_drift_numeric_cells groups rows by these integer ids and maps them to
   group_key here; int_drift_numeric_samples takes the names from here, so the
-  histogram rows carry no strings (writing them cost about 4 s of the 25 s of
-  a full build at 10M rows). A superset (every version x every slice value) is
+  histogram rows carry no strings (writing them cost about 3 s of the 25 s the
+  histograms took at 10M rows). A superset (every version x every slice value) is
   fine: both only join to it. Ids are 64-bit hashes of a few distinct values;
   the group keys every numeric drift model joins on are such hashes already.
 -#}

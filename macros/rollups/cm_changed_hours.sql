@@ -22,14 +22,9 @@
     consumed the newest batch of `upstream`, so its rows are current and another
     mart may read them instead of recomputing them. False while dbt parses. -#}
 {% macro cm_has_consumed_newest_batch(relation, upstream) %}
-    {%- if not execute -%}
+    {%- if not (cm_relation_exists(relation) and cm_relation_exists(upstream)) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- for checked in [relation, upstream] -%}
-        {%- if adapter.get_relation(database=checked.database, schema=checked.schema, identifier=checked.identifier) is none -%}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
     {{ return(cm_query_value("select max(_batch_id) from " ~ relation, -1)
               == cm_query_value("select max(_batch_id) from " ~ upstream, 0)) }}
 {% endmacro %}

@@ -23,10 +23,17 @@
     {%- if not execute -%}
         {{ return(fallback) }}
     {%- endif -%}
-    {%- for relation in requires -%}
-        {%- if adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is none -%}
-            {{ return(fallback) }}
-        {%- endif -%}
+    {%- for relation in requires if not cm_relation_exists(relation) -%}
+        {{ return(fallback) }}
     {%- endfor -%}
     {{ return(run_query(sql).columns[0].values() | list) }}
+{% endmacro %}
+
+{#- Whether a relation exists in the warehouse (false while dbt parses). -#}
+{% macro cm_relation_exists(relation) %}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=relation.database, schema=relation.schema,
+                                   identifier=relation.identifier) is not none) }}
 {% endmacro %}

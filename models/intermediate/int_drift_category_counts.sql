@@ -52,10 +52,7 @@ finest as (
             {% endfor -%}
             coalesce({{ feature.name }}, '{{ cm_config("missing_slice_value") }}') as category
         from {{ ref('stg_inference_events') }}
-        {% if is_incremental() -%}
-        where hour >= (select min(window_start) from recompute)
-            and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
-        {%- endif %}
+        {{ cm_drift_recomputed_rows_filter() }}
     ) as events
     group by window_start, model_name, model_version, {% for column in slices %}{{ column }}, {% endfor %}category
     {% if not loop.last %}union all{% endif %}

@@ -37,13 +37,7 @@
 
 {#- The rows this run reads: every accepted inference on a full build, the
     recomputed windows' on an incremental run. -#}
-{%- set window_filter -%}
-    {% if is_incremental() -%}
-    -- the range predicate lets the scan skip old row groups
-    where hour >= (select min(window_start) from recompute)
-        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
-    {%- endif %}
-{%- endset -%}
+{%- set window_filter = cm_drift_recomputed_rows_filter() -%}
 
 with
 
@@ -55,9 +49,8 @@ recompute as (
 
 -- The aggregation groups by integer ids instead of the strings: a hash key of
 -- model and version and one of each slice value (cm_row_hash). Fixed-width keys
--- hash and compare faster and keep the aggregation's state small enough not to
--- spill (measured on amount at 10M rows: 6.4 s with string keys, 4.3 s with
--- ids). The ids map to group_key through the (few) distinct distributions.
+-- hash and compare faster (measured on amount at 10M rows: 6.4 s with string
+-- keys, 4.3 s with ids). The ids map to group_key through the (few) distinct distributions.
 distinct_values as (
     {{ cm_drift_distinct_values(window_filter) }}
 ),

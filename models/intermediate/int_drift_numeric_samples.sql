@@ -48,20 +48,14 @@ recompute as (
 
 -- the names of the compared distributions (the histograms carry only their key)
 distinct_values as (
-    {% set rows_filter -%}
-    {% if is_incremental() -%}
-    where hour >= (select min(window_start) from recompute)
-        and {{ cm_drift_window_start('hour') }} in (select window_start from recompute)
-    {%- endif %}
-    {%- endset -%}
-    {{ cm_drift_distinct_values(rows_filter) }}
+    {{ cm_drift_distinct_values(cm_drift_recomputed_rows_filter()) }}
 ),
 
 distributions as (
     {{ cm_drift_numeric_groups() }}
 ),
 
--- per window and distribution, in one pass: its names, sizes and mean
+-- per window and distribution, in one pass: its sizes and mean
 window_sizes as (
     select
         window_start,
