@@ -5,11 +5,17 @@
   the table, the observed value and a few offending rows: the node fails, dbt
   skips everything downstream of it (the rollups stay exactly as they were)
   and `dbt build` exits non-zero. Failed warning-level expectations are printed
-  as warnings and do not stop the run.
+  as warnings and do not stop the run. While a gate log does not exist yet
+  (`dbt compile` before the first build) there is nothing to judge, so no query
+  runs and only the view's body is rendered.
 -#}
 {% macro cm_quality_gate_verdict(log_relations) %}
     {%- set this_run = cm_quality_gate_this_run(log_relations) -%}
-    {%- if execute -%}
+    {%- set logs_exist = [] -%}
+    {%- for relation in log_relations if cm_relation_exists(relation) -%}
+        {%- do logs_exist.append(relation) -%}
+    {%- endfor -%}
+    {%- if execute and logs_exist | length == log_relations | length -%}
         {%- set failed = run_query(
             "select severity, message from (" ~ this_run ~ ") as results where not success"
             ~ " order by case when severity = 'critical' then 0 else 1 end, suite, expectation") -%}

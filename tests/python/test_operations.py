@@ -71,3 +71,20 @@ def test_source_freshness_passes_on_fresh_raw_tables_and_fails_on_stale_ones(pip
     with pipeline.connect() as con:
         con.execute("update raw.inference_events set ingested_at = ingested_at - interval 7 hour")
     assert _freshness(pipeline)["inference_events"] == "error"
+
+
+def test_compile_on_a_fresh_warehouse_renders_every_model_without_building_anything(pipeline, dbt_work_dir):
+    # `dbt compile` before the first build (CI linting, dbt docs, reviewing SQL):
+    # compile-time lookups fall back when their relations do not exist yet, and
+    # nothing is created in the warehouse.
+    result = pipeline.dbt("compile")
+    assert result.success, result.messages
+    compiled = dbt_work_dir / "target" / "compiled" / "classifier_monitor" / "models"
+    verdict = (compiled / "intermediate" / "int_quality_gate_batch_verdict.sql").read_text()
+    assert "int_quality_gate_inference_batch" in verdict and "int_quality_gate_label_batch" in verdict
+    models = {path.stem for path in compiled.rglob("*.sql")} | {path.stem for path in compiled.rglob("*.py")}
+    assert {"stg_inference_events", "int_event_state_log", "fct_confusion_matrix_hourly",
+            "fct_feature_drift", "int_quality_gate_rollup_verdict"} <= models
+    with pipeline.connect() as con:
+        schemas = {row[0] for row in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    assert not {"staging", "intermediate", "marts"} & schemas
