@@ -1,7 +1,7 @@
 {#-
   Incremental strategy `replace_where`: delete the target rows matching the
   predicate macro named by the model's `replace_predicate` config, then insert
-  the recomputed rows. A generalisation of `replace_hours` for tables whose
+  the recomputed rows. Like `replace_keys`, for tables whose
   changed set is not "hours an upstream batch wrote": the SLI tables (hours
   changed by staging, the state log or label maturity), the daily rollup
   (days) and the SLO status (evaluation hours whose windows changed). The

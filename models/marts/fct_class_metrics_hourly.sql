@@ -1,8 +1,10 @@
+{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_hours',
-        changed_hours_from='int_prediction_counts_hourly',
+        incremental_strategy='replace_keys',
+        changed_keys_from='int_prediction_counts_hourly',
+        changed_key_columns=group_keys,
         on_schema_change='fail'
     )
 }}
@@ -10,7 +12,7 @@
 with
 
 counts as (
-    {{ cm_hourly_counts(ref('int_prediction_counts_hourly')) }}
+    {{ cm_changed_counts(ref('int_prediction_counts_hourly'), group_keys) }}
 ),
 
 class_metrics as (

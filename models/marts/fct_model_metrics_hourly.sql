@@ -1,19 +1,20 @@
+{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_hours',
-        changed_hours_from='int_prediction_counts_hourly',
+        incremental_strategy='replace_keys',
+        changed_keys_from='int_prediction_counts_hourly',
+        changed_key_columns=group_keys,
         on_schema_change='fail'
     )
 }}
 
-{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
 {%- set counts_relation = ref('int_prediction_counts_hourly') -%}
 {%- set class_mart = ref('fct_class_metrics_hourly') -%}
 {#- The per-class metrics the macro averages need are fct_class_metrics_hourly's
-    rows of the same hours, when that mart has consumed the same counts batch
+    rows of the same groups, when that mart has consumed the same counts batch
     (every build of both builds it first): reading them costs a fraction of
-    recomputing them (10M rows, 540 changed hours: 0.05 s instead of 0.26 s).
+    recomputing them (measured at 10M rows: 0.05 s instead of 0.26 s).
     Built without a current class mart, this model computes them from the
     counts itself. -#}
 {%- set class_mart_is_current = cm_has_consumed_newest_batch(class_mart, counts_relation) -%}
@@ -21,15 +22,12 @@
 with
 
 counts as (
-    {{ cm_hourly_counts(counts_relation) }}
+    {{ cm_changed_counts(counts_relation, group_keys) }}
 ),
 
 class_metrics as (
     {% if class_mart_is_current -%}
-    select * from {{ class_mart }}
-    {% if is_incremental() -%}
-    where hour in ({{ cm_changed_hours(this, counts_relation) }})
-    {%- endif %}
+    {{ cm_changed_counts(counts_relation, group_keys, rows_relation=class_mart) }}
     {%- else -%}
     {{ cm_class_metrics('counts') }}
     {%- endif %}

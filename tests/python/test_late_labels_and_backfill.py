@@ -141,3 +141,54 @@ def test_model_metrics_built_without_a_current_class_mart_equal_a_full_build(mon
     pipeline.build(full_refresh=True)
     with pipeline.connect() as con:
         assert model_metrics(con) == incremental
+
+
+def newest_rows(con, table: str, columns: str) -> set:
+    return set(con.execute(
+        f"select {columns} from marts.{table} where _batch_id = (select max(_batch_id) from marts.{table})").fetchall())
+
+
+def test_a_late_label_rewrites_only_the_cells_and_groups_it_changed(month):
+    """The count marts recompute keys, not hours: a late label rewrites the two
+    confusion cells it moves (per slice group) and the metric rows of the groups
+    it falls in; another group of the same hour keeps its rows untouched."""
+    pipeline, events = month
+    hour = events[1]["event_time"].replace(minute=0)       # e1: predicted b, region eu, no label yet
+    with pipeline.connect() as con:
+        append_rows(con, "label_events", [label(1, "a", T0 + timedelta(days=40))])
+    pipeline.build()
+    groups = {("all", "all"), ("region", "eu"), ("device", "mobile"), ("channel", "web")}
+    with pipeline.connect() as con:
+        cells = newest_rows(con, "fct_confusion_matrix_hourly", "hour, slice_name, slice_value, actual_class, predicted_class")
+        class_rows = newest_rows(con, "fct_class_metrics_hourly", "hour, slice_name, slice_value")
+        model_rows = newest_rows(con, "fct_model_metrics_hourly", "hour, slice_name, slice_value")
+        untouched = con.execute(
+            "select count(*), max(_batch_id) < (select max(_batch_id) from marts.fct_class_metrics_hourly) "
+            "from marts.fct_class_metrics_hourly where hour = ? and slice_name = 'region' and slice_value = 'us'",
+            [hour]).fetchone()
+    assert cells == {(hour, name, value, "a", "b") for name, value in groups}
+    assert class_rows == model_rows == {(hour, name, value) for name, value in groups}
+    assert untouched[0] > 0 and untouched[1]   # region us of the same hour: its rows are the first build's
+
+
+def test_marts_recompute_everything_when_their_counts_were_rebuilt_alone(month):
+    """Rebuilding the state log and the counts without the marts restarts the
+    batch ids below what the marts consumed: the next build recomputes every
+    key of the marts, which then equal a full build."""
+    pipeline, _ = month
+    now = T0 + timedelta(days=40)
+    with pipeline.connect() as con:
+        append_rows(con, "label_events", [label(1, "a", now), label(3, "b", now)])
+    pipeline.build()                                       # the marts consume batch 2
+    with pipeline.connect() as con:
+        append_rows(con, "label_events", [label(0, "b", now), label(5, "b", now)])
+    pipeline.dbt("run", "--full-refresh", "--select", "+int_prediction_counts_hourly")   # batch 1 again
+    pipeline.dbt("run", "--select", "int_prediction_counts_hourly+,marts")
+    tables = ("fct_confusion_matrix_hourly", "fct_class_metrics_hourly", "fct_predicted_class_hourly")
+    with pipeline.connect() as con:
+        incremental = [sorted(con.execute(f"select * exclude (_batch_id) from marts.{t}").fetchall()) for t in tables]
+        metrics = model_metrics(con)
+    pipeline.build(full_refresh=True)
+    with pipeline.connect() as con:
+        assert [sorted(con.execute(f"select * exclude (_batch_id) from marts.{t}").fetchall()) for t in tables] == incremental
+        assert model_metrics(con) == metrics
