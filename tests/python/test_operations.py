@@ -53,7 +53,9 @@ def _freshness(pipeline) -> dict[str, str]:
                                  "--profiles-dir", str(PROJECT_DIR / "profiles"),
                                  "--target-path", str(pipeline.work_dir / "target"),
                                  "--log-path", str(pipeline.work_dir / "logs"), "--quiet"])
-    return {node.node.name: str(node.status) for node in result.result.results}
+    # (the results also hold the on-run-end hook, an operation)
+    return {node.node.name: str(node.status) for node in result.result.results
+            if str(node.node.resource_type) == "source"}
 
 
 def test_source_freshness_passes_on_fresh_raw_tables_and_fails_on_stale_ones(pipeline):
@@ -88,3 +90,30 @@ def test_compile_on_a_fresh_warehouse_renders_every_model_without_building_anyth
     with pipeline.connect() as con:
         schemas = {row[0] for row in con.execute("select schema_name from information_schema.schemata").fetchall()}
     assert not {"staging", "intermediate", "marts"} & schemas
+
+
+def test_a_run_checkpoints_once_at_its_end_and_leaves_no_write_ahead_log(pipeline):
+    """The profile raises DuckDB's checkpoint threshold (no checkpoint midway) and the
+    on-run-end hook checkpoints: after a run the database file holds everything and
+    the write-ahead log is gone, even while the process still has the file open."""
+    from pathlib import Path
+
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", [{"event_id": f"e{i}", "event_time": "2026-01-01 10:00:00",
+                                               "ingested_at": "2026-01-01 10:00:01", "model_name": "m",
+                                               "model_version": "v1", "predicted_class": "a"}
+                                              for i in range(50)])
+    build = pipeline.build()
+    hooks = {name: seconds for name, seconds in build.model_seconds.items() if "on-run-end" in name}
+    assert list(hooks) == ["classifier_monitor-on-run-end-0"]
+    wal = Path(pipeline.db_path + ".wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    pipeline._env()
+    from dbt.cli.main import dbtRunner
+
+    shown = dbtRunner().invoke(["show", "--inline", "select current_setting('checkpoint_threshold') as threshold",
+                                "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
+                                "--target-path", str(pipeline.work_dir / "target"),
+                                "--log-path", str(pipeline.work_dir / "logs"), "--quiet", "--output", "json"])
+    assert shown.success
+    assert "953.6 MiB" in str(shown.result.results[0].agate_table.rows[0][0])  # 1GB, set by the profile
