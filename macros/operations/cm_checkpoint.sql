@@ -10,7 +10,7 @@
   (CLASSIFIER_MONITOR_CHECKPOINT_THRESHOLD, 1GB by default) so a run does not
   checkpoint midway, and this hook checkpoints once when the run ends: the
   cost is paid in one known place, inside the run (the benchmark reports it
-  as its own figure: 0.9 s at 10M inferences, 2.2 s at 20M), the log never
+  as its own figure: 0.8-0.9 s at 10M inferences, 1.4-2.2 s at 20M), the log never
   outlives a run, and a crash replays at most one run's log. Other warehouses
   manage their own storage: the default is a no-op.
 -#}

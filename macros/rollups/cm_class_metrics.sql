@@ -4,7 +4,7 @@
   group, as label or as prediction. 0/0 is null (cm_safe_divide).
 -#}
 {% macro cm_class_metrics(counts_relation) %}
-    {%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+    {%- set group_keys = cm_mart_group_keys() -%}
     with
 
     labeled as (

@@ -1,4 +1,4 @@
-{%- set cell_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value', 'actual_class', 'predicted_class'] -%}
+{%- set cell_keys = cm_mart_cell_keys() -%}
 {{
     config(
         materialized='incremental',

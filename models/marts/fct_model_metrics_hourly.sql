@@ -1,4 +1,4 @@
-{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+{%- set group_keys = cm_mart_group_keys() -%}
 {{
     config(
         materialized='incremental',

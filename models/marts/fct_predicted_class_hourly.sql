@@ -1,10 +1,10 @@
 {#-
   The predicted-class distribution per hourly key: how many predictions named
   each class, labeled or not, and their share of the hour's predictions. From
-  the additive prediction counts, recomputed per changed hour like the other
-  count marts.
+  the additive prediction counts, recomputed per changed (hour, model,
+  version, slice) group like the other count marts.
 -#}
-{%- set group_keys = ['hour', 'model_name', 'model_version', 'slice_name', 'slice_value'] -%}
+{%- set group_keys = cm_mart_group_keys() -%}
 {{
     config(
         materialized='incremental',
@@ -14,7 +14,6 @@
         on_schema_change='fail'
     )
 }}
-
 
 with
 

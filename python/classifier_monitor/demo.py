@@ -64,7 +64,8 @@ def run_demo(db_path: str, n_inferences: int = 1_000_000, days: int = 14, seed: 
     print(f"new rows: {late['inference_rows']:,} inference rows, {late['label_rows']:,} label rows")
     result = pipe.build()
     print(f"built in {result.seconds:.1f}s; slowest models: " + ", ".join(
-        f"{name} {seconds:.2f}s" for name, seconds in sorted(result.model_seconds.items(), key=lambda kv: -kv[1])[:3]))
+        f"{name} {seconds:.2f}s" for name, seconds in sorted(((name, seconds) for name, seconds in result.model_seconds.items()
+                if result.node_types.get(name) == "model"), key=lambda kv: -kv[1])[:3]))
 
     with pipe.connect() as con:
         after = _hourly_state(con)
