@@ -31,11 +31,14 @@
 with
 
 {% if is_incremental() %}
+{%- set since = cm_scope_since(this) -%}
+{%- set backfill = cm_backfill_predicate(cm_safe_cast('event_time', ts)) -%}
+{%- set whole_keys = cm_scope_whole_keys(this, backfill_keys=(none if backfill is none else
+        "select " ~ cm_event_key('event_id') ~ " as event_key from " ~ source('raw', 'inference_events')
+        ~ " where " ~ backfill)) %}
+-- the raw rows of the window, and of the keys a backfill or re-admission names
 raw_rows as (
-    {{ cm_incremental_scope(
-        source('raw', 'inference_events'), this,
-        backfill_filter=cm_backfill_predicate(cm_safe_cast('event_time', ts))
-    ) }}
+    {{ cm_scope_raw_rows(source('raw', 'inference_events'), since, whole_keys) }}
 ),
 {% else %}
 raw_rows as (
@@ -102,18 +105,33 @@ validated as (
     from typed
 ),
 
+-- every row of every key to judge: on an incremental run, the changed keys'
+-- new raw rows and their rows staged before the window (cm_scope_judged_rows)
+judged as (
+    {%- set judged_columns = ['_event_key', 'event_id', 'event_time', 'ingested_at', 'model_name', 'model_version',
+                              'predicted_class', 'predicted_score', 'class_scores', 'latency_ms', 'is_error']
+                             + slices + features + ['_raw_json', '_invalid_reason', '_content_hash'] %}
+    {%- if is_incremental() %}
+    {{ cm_scope_judged_rows('validated', this, since, judged_columns,
+        staged_invalid_reason="case when status = 'quarantined' and reason <> 'conflicting_duplicate' then reason end",
+        whole_keys=whole_keys) }}
+    {%- else %}
+    select {{ judged_columns | join(', ') }} from validated
+    {%- endif %}
+),
+
 -- Most event_ids have a single raw row; ranking only the keys with several
 -- rows keeps the expensive partitioned sort to the few percent that need it.
 key_sizes as (
     select _event_key, count(*) as key_rows
-    from validated
+    from judged
     group by _event_key
 ),
 
 sized as (
-    select validated.*, key_sizes.key_rows
-    from validated
-    inner join key_sizes on key_sizes._event_key = validated._event_key
+    select judged.*, key_sizes.key_rows
+    from judged
+    inner join key_sizes on key_sizes._event_key = judged._event_key
 ),
 
 ranked as (

@@ -24,13 +24,14 @@
 with
 
 {% if is_incremental() %}
+{%- set since = cm_scope_since(this) -%}
+{#- a backfill window names events by their inference's event_time -#}
+{%- set whole_keys = cm_scope_whole_keys(this, backfill_keys=(none if backfill is none else
+        "select " ~ cm_event_key('event_id') ~ " as event_key from " ~ source('raw', 'inference_events')
+        ~ " where " ~ backfill)) %}
+-- the raw rows of the window, and of the keys a backfill or re-admission names
 raw_rows as (
-    {{ cm_incremental_scope(
-        source('raw', 'label_events'), this,
-        backfill_filter=(none if backfill is none else
-            cm_event_key('event_id') ~ " in (select " ~ cm_event_key('event_id') ~ " from "
-            ~ source('raw', 'inference_events') ~ " where " ~ backfill ~ ")")
-    ) }}
+    {{ cm_scope_raw_rows(source('raw', 'label_events'), since, whole_keys) }}
 ),
 {% else %}
 raw_rows as (
@@ -69,17 +70,29 @@ validated as (
     from typed
 ),
 
+-- every row of every key to judge (see stg_inference_rows)
+judged as (
+    {%- set judged_columns = ['_event_key', 'event_id', 'label', 'labeled_at', 'ingested_at', 'label_source',
+                              '_raw_json', '_invalid_reason', '_content_hash'] %}
+    {%- if is_incremental() %}
+    {{ cm_scope_judged_rows('validated', this, since, judged_columns,
+        staged_invalid_reason="case when status = 'quarantined' then reason end", whole_keys=whole_keys) }}
+    {%- else %}
+    select {{ judged_columns | join(', ') }} from validated
+    {%- endif %}
+),
+
 -- see stg_inference_rows: rank only the event_ids with several label rows
 key_sizes as (
     select _event_key, count(*) as key_rows
-    from validated
+    from judged
     group by _event_key
 ),
 
 sized as (
-    select validated.*, key_sizes.key_rows
-    from validated
-    inner join key_sizes on key_sizes._event_key = validated._event_key
+    select judged.*, key_sizes.key_rows
+    from judged
+    inner join key_sizes on key_sizes._event_key = judged._event_key
 ),
 
 ranked as (

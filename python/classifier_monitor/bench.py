@@ -164,10 +164,13 @@ def run_bench(db_path: str, n_inferences: int = 10_000_000, days: int = 30) -> i
 # One more hour of traffic for a warehouse a previous bench left fully built:
 # the last hour's inferences again under new ids an hour later, and the next
 # 10,000 generated labels not delivered yet (late labels of past events, with
-# the generator's corrections), landing in that hour.
+# the generator's corrections), landing in that hour. The new ids look like the
+# generator's (random hex): a prefix that sorts after every existing id would
+# let min/max pruning skip most of an id lookup, which real ids never allow.
 NEXT_HOUR_SQL = ["""
     insert into raw.inference_events
-    select * replace ('next-' || event_id as event_id, event_time + interval 1 hour as event_time,
+    select * replace ('evt-' || substr(md5('next-' || event_id), 1, 12) as event_id,
+                      event_time + interval 1 hour as event_time,
                       ingested_at + interval 1 hour as ingested_at)
     from raw.inference_events
     where ingested_at > (select max(ingested_at) - interval 1 hour from raw.inference_events)

@@ -1,8 +1,9 @@
-"""The portable staging scope (default__cm_incremental_scope), which DuckDB
-takes when the raw sources are views (e.g. over Parquet files) and every other
-adapter takes always: after any sequence of arrivals, incremental staging
-equals a full refresh, and a run without new raw rows re-stages nothing.
-Staging is the only place the scope acts, so only the staging models are built."""
+"""The portable staging scope (default__cm_scope_judged_rows, which every
+other adapter takes and DuckDB takes with `staging_row_ids: false`), over raw
+sources that are views (as over Parquet files): after any sequence of arrivals,
+incremental staging equals a full refresh, and a run without new raw rows
+re-stages nothing. Staging is the only place the scope acts, so only the
+staging models are built."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,7 @@ from classifier_monitor.contract import create_raw_tables
 from classifier_monitor.pipeline import Pipeline
 from snapshots import assert_same_state, snapshot
 
-VIEWS = {"raw_schema": "raw_views"}
+VIEWS = {"raw_schema": "raw_views", "staging_row_ids": False}
 STAGING = "stg_inference_rows stg_label_rows"
 STAGING_TABLES = ["staging.stg_inference_rows", "staging.stg_label_rows"]
 
