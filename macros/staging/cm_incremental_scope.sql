@@ -55,14 +55,17 @@
 {%- endmacro %}
 
 {#- The keys judged from all of their raw rows whatever their counts: the
-    backfill window's (a query over the raw source, `backfill_keys`) and, with
-    `readmit_quarantined`, the target's quarantined keys. Returns a query with
-    one column `event_key`, or none. -#}
-{% macro cm_scope_whole_keys(target_relation, backfill_keys=none) %}
+    backfill window's (the ids of the raw inferences whose event_time is in
+    the window; labels name their events by the inference's event_time too)
+    and, with `readmit_quarantined`, the target's quarantined keys. Returns a
+    query with one column `event_key`, or none. -#}
+{% macro cm_scope_whole_keys(target_relation, inference_source) %}
+    {%- set backfill = cm_backfill_predicate(cm_safe_cast('event_time', dbt.type_timestamp())) -%}
     {%- set readmit = cm_config('readmit_quarantined') -%}
     {%- set parts = [] -%}
-    {%- if backfill_keys -%}
-        {%- do parts.append(backfill_keys) -%}
+    {%- if backfill is not none -%}
+        {%- do parts.append("select " ~ cm_event_key('event_id') ~ " as event_key from " ~ inference_source
+                            ~ " where " ~ backfill) -%}
     {%- endif -%}
     {%- if readmit -%}
         {%- set reason_filter = (" and reason = '" ~ readmit ~ "'") if (readmit is string and readmit not in ('all', 'true')) else '' -%}

@@ -32,10 +32,7 @@ with
 
 {% if is_incremental() %}
 {%- set since = cm_scope_since(this) -%}
-{%- set backfill = cm_backfill_predicate(cm_safe_cast('event_time', ts)) -%}
-{%- set whole_keys = cm_scope_whole_keys(this, backfill_keys=(none if backfill is none else
-        "select " ~ cm_event_key('event_id') ~ " as event_key from " ~ source('raw', 'inference_events')
-        ~ " where " ~ backfill)) %}
+{%- set whole_keys = cm_scope_whole_keys(this, source('raw', 'inference_events')) %}
 -- the raw rows of the window, and of the keys a backfill or re-admission names
 raw_rows as (
     {{ cm_scope_raw_rows(source('raw', 'inference_events'), since, whole_keys) }}

@@ -19,16 +19,13 @@
 {%- set skew = cm_config('max_clock_skew_minutes') | int -%}
 {%- set ts = dbt.type_timestamp() -%}
 {%- set str = dbt.type_string() -%}
-{%- set backfill = cm_backfill_predicate(cm_safe_cast('event_time', ts)) -%}
 
 with
 
 {% if is_incremental() %}
 {%- set since = cm_scope_since(this) -%}
 {#- a backfill window names events by their inference's event_time -#}
-{%- set whole_keys = cm_scope_whole_keys(this, backfill_keys=(none if backfill is none else
-        "select " ~ cm_event_key('event_id') ~ " as event_key from " ~ source('raw', 'inference_events')
-        ~ " where " ~ backfill)) %}
+{%- set whole_keys = cm_scope_whole_keys(this, source('raw', 'inference_events')) %}
 -- the raw rows of the window, and of the keys a backfill or re-admission names
 raw_rows as (
     {{ cm_scope_raw_rows(source('raw', 'label_events'), since, whole_keys) }}

@@ -4,7 +4,7 @@ sources that are views (as over Parquet files): after any sequence of arrivals,
 incremental staging equals a full refresh, and a run without new raw rows
 re-stages nothing. Staging is the only place the scope acts, so only the
 staging models are built."""
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrivals import arrive_and_build
@@ -22,7 +22,7 @@ def _staged_after(con, moment) -> int:
                for table in STAGING_TABLES)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data(), n_batches=st.integers(1, 5))
 def test_incremental_staging_through_views_equals_a_full_refresh(tmp_path_factory, dbt_work_dir, data, n_batches):
     pipe = Pipeline(tmp_path_factory.mktemp("views") / "w.duckdb", work_dir=dbt_work_dir)
