@@ -110,7 +110,8 @@
   column of every vector a match falls in (measured at 10M staged rows, one
   thread: 1.3 s to fetch the 103 staged rows of 9,100 looked-up keys, 0.2 s
   to find them in the key column alone).
-  So a narrow lookup finds the keys and window flags of the window's keys'
+  So a narrow lookup finds the key hashes (cm_key_hash: fixed width, a third
+  cheaper to scan than the key strings) and window flags of the window's keys'
   staged rows, the counts come from it, and the wide columns are fetched only
   for the rows a changed key keeps from before the window (usually a handful:
   a late retry, a correction of an old label). The portable form fetches them
@@ -135,34 +136,34 @@
     {%- endset -%}
     {%- set sql -%}
     with staged_keys as {{ 'materialized ' if by_row_id }}(
-        select {{ 'rowid as row_id, ' if by_row_id }}_event_key, {{ cm_scope_in_window('ingested_at', since) }} as in_window
+        select {{ 'rowid as row_id, ' if by_row_id }}_key_hash, {{ cm_scope_in_window('ingested_at', since) }} as in_window
         from {{ target_relation }}
         -- the filter on the key side lets DuckDB push a Bloom filter of the keys into the scan
-        where _event_key in (select _event_key from {{ validated }} where _event_key is not null)
+        where _key_hash in (select _key_hash from {{ validated }} where _key_hash is not null)
     ),
 
     new_counts as (
-        select _event_key, count(*) as new_rows
+        select _key_hash, _event_key, count(*) as new_rows
         from {{ validated }}
-        group by _event_key
+        group by _key_hash, _event_key
     ),
 
     staged_counts as (
         select
-            _event_key,
+            _key_hash,
             count(case when in_window then 1 end) as staged_rows,
             count(case when not in_window then 1 end) as staged_rows_before
         from staged_keys
-        group by _event_key
+        group by _key_hash
     ),
 
     changed_keys as {{ 'materialized ' if by_row_id }}(
         select
-            new_counts._event_key,
+            new_counts._key_hash,
             {{ ('new_counts.' ~ whole_key_test) if whole_keys else 'false' }} as is_whole,
             coalesce(staged_counts.staged_rows_before, 0) > 0 as has_rows_before
         from new_counts
-        left join staged_counts on staged_counts._event_key = new_counts._event_key
+        left join staged_counts on staged_counts._key_hash = new_counts._key_hash
         where new_counts.new_rows <> coalesce(staged_counts.staged_rows, 0)
             {%- if whole_keys %}
             or new_counts.{{ whole_key_test }}
@@ -171,7 +172,7 @@
 
     select {{ columns | join(', ') }}
     from {{ validated }}
-    where _event_key in (select _event_key from changed_keys)
+    where _key_hash in (select _key_hash from changed_keys)
     union all
     select
         {% for column in columns -%}
@@ -182,14 +183,14 @@
     where rowid in (
         select staged_keys.row_id
         from staged_keys
-        inner join changed_keys on changed_keys._event_key = staged_keys._event_key
+        inner join changed_keys on changed_keys._key_hash = staged_keys._key_hash
         where not staged_keys.in_window and not changed_keys.is_whole
     )
     {%- else -%}
     where not {{ cm_scope_in_window('ingested_at', since) }}
-        and _event_key in (
-            select _event_key from changed_keys
-            where has_rows_before and not is_whole and _event_key is not null
+        and _key_hash in (
+            select _key_hash from changed_keys
+            where has_rows_before and not is_whole and _key_hash is not null
         )
     {%- endif %}
     {%- endset -%}

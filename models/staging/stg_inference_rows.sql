@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='_event_key',
+        unique_key='_key_hash',
         on_schema_change='fail'
     )
 }}
@@ -46,6 +46,7 @@ raw_rows as (
 typed as (
     select
         {{ cm_event_key('raw_rows.event_id', 'raw_rows.ingested_at') }} as _event_key,
+        {{ cm_key_hash(cm_event_key('raw_rows.event_id', 'raw_rows.ingested_at')) }} as _key_hash,
         nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
         {{ cm_safe_cast('raw_rows.event_time', ts) }} as event_time,
         {{ cm_safe_cast('raw_rows.ingested_at', ts) }} as ingested_at,
@@ -105,7 +106,7 @@ validated as (
 -- every row of every key to judge: on an incremental run, the changed keys'
 -- new raw rows and their rows staged before the window (cm_scope_judged_rows)
 judged as (
-    {%- set judged_columns = ['_event_key', 'event_id', 'event_time', 'ingested_at', 'model_name', 'model_version',
+    {%- set judged_columns = ['_event_key', '_key_hash', 'event_id', 'event_time', 'ingested_at', 'model_name', 'model_version',
                               'predicted_class', 'predicted_score', 'class_scores', 'latency_ms', 'is_error']
                              + slices + features + ['_raw_json', '_invalid_reason', '_content_hash'] %}
     {%- if is_incremental() %}
@@ -170,6 +171,7 @@ classified as (
 
 select
     _event_key,
+    _key_hash,
     status,
     reason,
     event_id,

@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='_event_key',
+        unique_key='_key_hash',
         on_schema_change='fail'
     )
 }}
@@ -39,6 +39,7 @@ raw_rows as (
 typed as (
     select
         {{ cm_event_key('raw_rows.event_id', 'raw_rows.ingested_at') }} as _event_key,
+        {{ cm_key_hash(cm_event_key('raw_rows.event_id', 'raw_rows.ingested_at')) }} as _key_hash,
         nullif(trim(cast(raw_rows.event_id as {{ str }})), '') as event_id,
         nullif(trim(cast(raw_rows.label as {{ str }})), '') as label,
         {{ cm_safe_cast('raw_rows.labeled_at', ts) }} as labeled_at,
@@ -69,7 +70,7 @@ validated as (
 
 -- every row of every key to judge (see stg_inference_rows)
 judged as (
-    {%- set judged_columns = ['_event_key', 'event_id', 'label', 'labeled_at', 'ingested_at', 'label_source',
+    {%- set judged_columns = ['_event_key', '_key_hash', 'event_id', 'label', 'labeled_at', 'ingested_at', 'label_source',
                               '_raw_json', '_invalid_reason', '_content_hash'] %}
     {%- if is_incremental() %}
     {{ cm_scope_judged_rows('validated', this, since, judged_columns,
@@ -110,6 +111,7 @@ ranked as (
 
 select
     _event_key,
+    _key_hash,
     case
         when _invalid_reason is not null then 'quarantined'
         when _recency_rank = 1 then 'applied'

@@ -105,20 +105,21 @@ def label_batch_sql(labels, inferences, staged_after: datetime | None) -> str:
     row), with the accepted inference's event_time and the derived columns."""
     return f"""
         with touched as (
-            select _event_key from {relation_sql(labels)} as label_rows where {_after('_staged_at', staged_after)}
+            select _key_hash from {relation_sql(labels)} as label_rows where {_after('_staged_at', staged_after)}
             union
-            select _event_key from {relation_sql(inferences)} as inference_rows
+            select _key_hash from {relation_sql(inferences)} as inference_rows
             where {_after('_staged_at', staged_after)}
         ),
 
+        -- looked up by the fixed-width key hash: the scan of the history's keys is cheaper
         label_rows as (
             select * from {relation_sql(labels)} as label_rows
-            where _event_key in (select _event_key from touched)
+            where _key_hash in (select _key_hash from touched where _key_hash is not null)
         ),
 
         accepted_inferences as (
-            select _event_key, event_time from {relation_sql(inferences)} as inference_rows
-            where status = 'accepted' and _event_key in (select _event_key from touched)
+            select _key_hash, event_time from {relation_sql(inferences)} as inference_rows
+            where status = 'accepted' and _key_hash in (select _key_hash from touched where _key_hash is not null)
         ),
 
         ordered as (
@@ -127,11 +128,11 @@ def label_batch_sql(labels, inferences, staged_after: datetime | None) -> str:
                 accepted_inferences.event_time,
                 -- the valid label this row replaced, in the order staging applies labels
                 case when label_rows.status <> 'quarantined' then lag(label_rows.label) over (
-                    partition by label_rows._event_key, label_rows.status = 'quarantined'
+                    partition by label_rows._key_hash, label_rows.status = 'quarantined'
                     order by label_rows.labeled_at, label_rows.ingested_at, label_rows._content_hash
                 ) end as previous_label
             from label_rows
-            left join accepted_inferences on accepted_inferences._event_key = label_rows._event_key
+            left join accepted_inferences on accepted_inferences._key_hash = label_rows._key_hash
         )
 
         select
