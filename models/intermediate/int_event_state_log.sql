@@ -10,10 +10,11 @@
   the newest log row. Re-staged inferences are the newest staged rows (found by
   _staged_at, so zone maps skip the history). An older event that only got a
   label takes its grouping columns from its last logged state, and only
-  event_time and the scores from its staged inference. The lookups by event_id
-  still scan the key columns of the history (DuckDB has no index joins), but
-  their build sides carry a filter, so DuckDB pushes a Bloom filter of the keys
-  into the scan and decodes the other columns of the matching rows only.
+  event_time and the scores from its staged inference. The lookups still scan
+  a key column of the history (DuckDB has no index joins): the fixed-width
+  _key_hash (cm_key_hash), not the key strings. Their build sides carry a
+  filter, so DuckDB pushes a Bloom filter of the keys into the scan and decodes
+  the other columns of the matching rows only.
 -#}
 {{
     config(
@@ -52,17 +53,22 @@ restaged_inferences as (
     limit {{ restaged_rows | int + 1 }}
 ),
 
+-- (with their key hashes: the lookups below find events by _key_hash, the
+-- fixed-width md5 of the key staging stores, a third cheaper to scan than the
+-- key strings; an event_id is read from these new rows only, never from the
+-- scattered rows a lookup matches, where decoding the strings would cost as
+-- much as scanning them)
 touched_events as (
-    select event_id from restaged_inferences
+    select _key_hash, event_id from restaged_inferences
     union
     select * from (
-        select event_id from {{ ref('stg_label_rows') }}
+        select _key_hash, event_id from {{ ref('stg_label_rows') }}
         where _staged_at > {{ since }} and event_id is not null
         limit {{ relabeled_rows | int + 1 }}
     ) as relabeled
 ),
 
--- (`where event_id is not null` on the key side of a lookup is not only
+-- (`where _key_hash is not null` on the key side of a lookup is not only
 -- hygiene: DuckDB pushes a Bloom filter of the keys into the scan of the big
 -- side only when the key side has a filter; measured at 20M rows, the model
 -- takes 1.0 s instead of 1.5 s)
@@ -73,15 +79,19 @@ touched_events as (
 -- most one log row per batch, so batch_id = the max is the latest row)
 logged_states as (
     select
-        logged.*,
-        max(logged.batch_id) over (partition by logged.event_id) as latest_batch_id
+        logged._key_hash,
+        logged.batch_id,
+        {% for column in state -%}
+        logged.{{ column }},
+        {% endfor -%}
+        max(logged.batch_id) over (partition by logged._key_hash) as latest_batch_id
     from {{ this }} as logged
-    where logged.event_id in (select event_id from touched_events where event_id is not null)
+    where logged._key_hash in (select _key_hash from touched_events where _key_hash is not null)
 ),
 
 previous_states as (
     select
-        event_id,
+        _key_hash,
         {% for column in state -%}
         {{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
@@ -95,13 +105,16 @@ previous_states as (
 -- the scores) is read from the staged inference, the narrowest read of the
 -- history this model makes besides the ids.
 relabeled_events as (
-    select * from previous_states
-    where event_id not in (select event_id from restaged_inferences)
+    select touched_events.event_id, previous_states.*
+    from previous_states
+    inner join touched_events on touched_events._key_hash = previous_states._key_hash
+    where previous_states._key_hash not in (select _key_hash from restaged_inferences)
 ),
 
 relabeled_inferences as (
     select
         relabeled_events.event_id,
+        relabeled_events._key_hash,
         staged.event_time,
         {% for column in inference_columns -%}
         relabeled_events.{{ column }},
@@ -110,16 +123,17 @@ relabeled_inferences as (
         staged.class_scores
     from relabeled_events
     inner join (
-        select event_id, event_time, predicted_score, class_scores
+        select _key_hash, event_time, predicted_score, class_scores
         from {{ ref('stg_inference_events') }}
-        where event_id in (select event_id from relabeled_events where event_id is not null)
+        where _key_hash in (select _key_hash from relabeled_events where _key_hash is not null)
     ) as staged
-        on staged.event_id = relabeled_events.event_id
+        on staged._key_hash = relabeled_events._key_hash
 ),
 
 inferences as (
     select
         event_id,
+        _key_hash,
         event_time,
         {% for column in inference_columns -%}
         {{ column }},
@@ -131,9 +145,10 @@ inferences as (
     select * from relabeled_inferences
 ),
 
+-- (only the columns the state needs: see touched_events)
 labels as (
-    select * from {{ ref('stg_label_events') }}
-    where event_id in (select event_id from touched_events where event_id is not null)
+    select _key_hash, label, labeled_at from {{ ref('stg_label_events') }}
+    where _key_hash in (select _key_hash from touched_events where _key_hash is not null)
 ),
 
 {% else %}
@@ -153,18 +168,19 @@ labels as (
 current_states as (
     select
         inferences.event_id,
+        inferences._key_hash,
         {% for column in state -%}
         {{ cm_state_column_expression(column, 'inferences', 'labels') }} as {{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
     from inferences
-    left join labels on labels.event_id = inferences.event_id
+    left join labels on labels._key_hash = inferences._key_hash
 ),
 
 changed_states as (
     select
         current_states.*,
         {% if is_incremental() -%}
-        previous_states.event_id is not null as has_prev,
+        previous_states._key_hash is not null as has_prev,
         {% for column in state -%}
         previous_states.{{ column }} as prev_{{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
@@ -176,8 +192,8 @@ changed_states as (
         {%- endif %}
     from current_states
     {% if is_incremental() -%}
-    left join previous_states on previous_states.event_id = current_states.event_id
-    where previous_states.event_id is null
+    left join previous_states on previous_states._key_hash = current_states._key_hash
+    where previous_states._key_hash is null
         {% for column in state -%}
         or current_states.{{ column }} is distinct from previous_states.{{ column }}
         {% endfor -%}
