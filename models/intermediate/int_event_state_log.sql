@@ -73,14 +73,18 @@ touched_events as (
 -- side only when the key side has a filter; measured at 20M rows, the model
 -- takes 1.0 s instead of 1.5 s)
 
--- the last logged state of each touched event. A max over the partition, not
--- row_number() = 1: DuckDB turns the latter into an arg_max plus a second
--- scan of the whole log to fetch the winning rows by row id (an event has at
--- most one log row per batch, so batch_id = the max is the latest row)
+-- the last logged state of each touched event, with the constants of its
+-- inference the log carries (event_time, the Brier term of the predicted
+-- class). A max over the partition, not row_number() = 1: DuckDB turns the
+-- latter into an arg_max plus a second scan of the whole log to fetch the
+-- winning rows by row id (an event has at most one log row per batch, so
+-- batch_id = the max is the latest row)
 logged_states as (
     select
         logged._key_hash,
         logged.batch_id,
+        logged.event_time,
+        logged._predicted_brier_e9,
         {% for column in state -%}
         logged.{{ column }},
         {% endfor -%}
@@ -92,57 +96,13 @@ logged_states as (
 previous_states as (
     select
         _key_hash,
+        event_time,
+        _predicted_brier_e9,
         {% for column in state -%}
         {{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
     from logged_states
     where batch_id = latest_batch_id
-),
-
--- logged events whose inference was not re-staged: only their label changed,
--- so their inference is the one logged. Its grouping columns come from the
--- last logged state; only what the label-dependent columns need (event_time,
--- the scores) is read from the staged inference, the narrowest read of the
--- history this model makes besides the ids.
-relabeled_events as (
-    select touched_events.event_id, previous_states.*
-    from previous_states
-    inner join touched_events on touched_events._key_hash = previous_states._key_hash
-    where previous_states._key_hash not in (select _key_hash from restaged_inferences)
-),
-
-relabeled_inferences as (
-    select
-        relabeled_events.event_id,
-        relabeled_events._key_hash,
-        staged.event_time,
-        {% for column in inference_columns -%}
-        relabeled_events.{{ column }},
-        {% endfor -%}
-        staged.predicted_score,
-        staged.class_scores
-    from relabeled_events
-    inner join (
-        select _key_hash, event_time, predicted_score, class_scores
-        from {{ ref('stg_inference_events') }}
-        where _key_hash in (select _key_hash from relabeled_events where _key_hash is not null)
-    ) as staged
-        on staged._key_hash = relabeled_events._key_hash
-),
-
-inferences as (
-    select
-        event_id,
-        _key_hash,
-        event_time,
-        {% for column in inference_columns -%}
-        {{ column }},
-        {% endfor -%}
-        predicted_score,
-        class_scores
-    from restaged_inferences
-    union all
-    select * from relabeled_inferences
 ),
 
 -- (only the columns the state needs: see touched_events)
@@ -151,13 +111,62 @@ labels as (
     where _key_hash in (select _key_hash from touched_events where _key_hash is not null)
 ),
 
+-- logged events whose inference was not re-staged: only their label changed,
+-- so their inference is the one logged, and so is everything the state needs
+-- from it (grouping columns, score, event_time, the predicted class's Brier
+-- term) ...
+relabeled_events as (
+    select touched_events.event_id, previous_states.*
+    from previous_states
+    inner join touched_events on touched_events._key_hash = previous_states._key_hash
+    where previous_states._key_hash not in (select _key_hash from restaged_inferences)
+),
+
+-- ... except the class scores of an event whose label is not its predicted
+-- class (its Brier term needs the score of the labeled class): the only read
+-- of the staged inferences, for about a fifth of the late labels. Scores are
+-- JSON text, and the rows of late labels are scattered over the whole table,
+-- so reading them decodes about one vector of text per row (at 10M rows, one
+-- thread: 0.5 s for 10,000 late labels, the whole scores column's worth).
+mislabeled_scores as (
+    select _key_hash, class_scores
+    from {{ ref('stg_inference_events') }}
+    where _key_hash in (
+        select relabeled_events._key_hash
+        from relabeled_events
+        inner join labels on labels._key_hash = relabeled_events._key_hash
+        where labels.label <> relabeled_events.predicted_class and relabeled_events._key_hash is not null
+    )
+),
+
+relabeled_inferences as (
+    select
+        relabeled_events.event_id,
+        relabeled_events._key_hash,
+        relabeled_events.event_time,
+        {% for column in inference_columns -%}
+        relabeled_events.{{ column }},
+        {% endfor -%}
+        relabeled_events.score_micro,
+        relabeled_events._predicted_brier_e9,
+        mislabeled_scores.class_scores
+    from relabeled_events
+    left join mislabeled_scores on mislabeled_scores._key_hash = relabeled_events._key_hash
+),
+
+inferences as (
+    {{ cm_inference_state_inputs('restaged_inferences', inference_columns) }}
+    union all
+    select * from relabeled_inferences
+),
+
 {% else %}
 previous_run as (
     select 0 as batch_id
 ),
 
 inferences as (
-    select * from {{ ref('stg_inference_events') }}
+    {{ cm_inference_state_inputs(ref('stg_inference_events'), inference_columns) }}
 ),
 
 labels as (
@@ -169,6 +178,8 @@ current_states as (
     select
         inferences.event_id,
         inferences._key_hash,
+        inferences.event_time,
+        inferences._predicted_brier_e9,
         {% for column in state -%}
         {{ cm_state_column_expression(column, 'inferences', 'labels') }} as {{ column }}{{ ',' if not loop.last }}
         {% endfor -%}
