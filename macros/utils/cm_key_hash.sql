@@ -6,9 +6,9 @@
   thread: 0.13 s against 0.20 s to find 10,000 keys, 0.14 s against 0.23 s to
   delete them).
 
-  It is md5, 128 bits, like dbt's surrogate keys: two distinct keys share a
-  value with a probability of about n^2 / 2^129 (1e-23 at 100M keys), so it is
-  used as the key itself. The original key stays in its own column.
+  It is md5, like dbt's surrogate keys, kept to 127 bits: two distinct keys
+  share a value with a probability of about n^2 / 2^128 (3e-23 at 100M keys),
+  so it is used as the key itself. The original key stays in its own column.
 -#}
 {% macro cm_key_hash(expression) %}
     {{ return(adapter.dispatch('cm_key_hash', 'classifier_monitor')(expression)) }}
@@ -19,7 +19,9 @@
     {{ dbt.hash(expression) }}
 {%- endmacro %}
 
-{#- md5 as one unsigned 128-bit integer (uhugeint). -#}
+{#- md5 as one 128-bit integer: its top 127 bits as a signed hugeint, because
+    pandas and Arrow read hugeint but not uhugeint (a `select *` of a staging
+    table into a DataFrame must keep working). -#}
 {% macro duckdb__cm_key_hash(expression) -%}
-    md5_number({{ expression }})
+    cast(md5_number({{ expression }}) >> 1 as hugeint)
 {%- endmacro %}

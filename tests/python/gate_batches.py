@@ -11,12 +11,12 @@ STAGED_AT = datetime(2026, 3, 2, 0, 0, 0)
 
 # the columns of staging.stg_inference_rows / stg_label_rows the gates read
 INFERENCE_ROWS = {
-    "_event_key": "varchar", "_key_hash": "uhugeint", "status": "varchar", "reason": "varchar", "event_id": "varchar",
+    "_event_key": "varchar", "_key_hash": "hugeint", "status": "varchar", "reason": "varchar", "event_id": "varchar",
     "event_time": "timestamp", "ingested_at": "timestamp", "model_name": "varchar", "model_version": "varchar",
     "predicted_class": "varchar", "predicted_score": "double", "class_scores": "varchar", "_staged_at": "timestamp",
 }
 LABEL_ROWS = {
-    "_event_key": "varchar", "_key_hash": "uhugeint", "status": "varchar", "reason": "varchar", "event_id": "varchar", "label": "varchar",
+    "_event_key": "varchar", "_key_hash": "hugeint", "status": "varchar", "reason": "varchar", "event_id": "varchar", "label": "varchar",
     "labeled_at": "timestamp", "ingested_at": "timestamp", "label_source": "varchar", "_content_hash": "ubigint",
     "_staged_at": "timestamp",
 }
@@ -45,7 +45,7 @@ def make_table(con, name: str, columns: dict[str, str], rows: list[dict]) -> str
                     [row.get(column) for column in columns])
     if "_key_hash" in columns:
         # as staging derives it (cm_key_hash)
-        con.execute(f"update {name} set _key_hash = md5_number(_event_key)")
+        con.execute(f"update {name} set _key_hash = cast(md5_number(_event_key) >> 1 as hugeint)")
     return name
 
 
