@@ -9,8 +9,10 @@
   Cost of an incremental run: the events whose staged rows were (re)written since
   the newest log row. Re-staged inferences are the newest staged rows (found by
   _staged_at, so zone maps skip the history). An older event that only got a
-  label takes its grouping columns from its last logged state, and only
-  event_time and the scores from its staged inference. The lookups still scan
+  label takes everything from its last logged state, which carries the
+  inference's event_time and the Brier term of its predicted class, and reads
+  the class scores of its staged inference only when the label is not the
+  predicted class. The lookups still scan
   a key column of the history (DuckDB has no index joins): the fixed-width
   _key_hash (cm_key_hash), not the key strings. Their build sides carry a
   filter, so DuckDB pushes a Bloom filter of the keys into the scan and decodes
@@ -125,10 +127,11 @@ relabeled_events as (
 -- ... except the class scores of an event whose label is not its predicted
 -- class (its Brier term needs the score of the labeled class): the only read
 -- of the staged inferences, for about a fifth of the late labels. Scores are
--- JSON text, and the rows of late labels are scattered over the whole table,
--- so reading them decodes about one vector of text per row (at 10M rows, one
--- thread: 0.5 s for 10,000 late labels, the whole scores column's worth).
-mislabeled_scores as (
+-- JSON text, and the rows of late labels are scattered over the whole table;
+-- DuckDB decodes such text per vector even to skip it, and the Bloom filter's
+-- false positives reach nearly every vector (at 10M rows, one thread: 0.65 s
+-- for 2,200 events, about the whole scores column's worth).
+mispredicted_scores as (
     select _key_hash, class_scores
     from {{ ref('stg_inference_events') }}
     where _key_hash in (
@@ -149,9 +152,9 @@ relabeled_inferences as (
         {% endfor -%}
         relabeled_events.score_micro,
         relabeled_events._predicted_brier_e9,
-        mislabeled_scores.class_scores
+        mispredicted_scores.class_scores
     from relabeled_events
-    left join mislabeled_scores on mislabeled_scores._key_hash = relabeled_events._key_hash
+    left join mispredicted_scores on mispredicted_scores._key_hash = relabeled_events._key_hash
 ),
 
 inferences as (
