@@ -12,11 +12,10 @@
   label takes everything from its last logged state, which carries the
   inference's event_time and the Brier term of its predicted class, and reads
   the class scores of its staged inference only when the label is not the
-  predicted class. The lookups still scan
-  a key column of the history (DuckDB has no index joins): the fixed-width
-  _key_hash (cm_key_hash), not the key strings. Their build sides carry a
-  filter, so DuckDB pushes a Bloom filter of the keys into the scan and decodes
-  the other columns of the matching rows only.
+  predicted class. The lookups still scan a key column of the history (DuckDB
+  has no index joins): the fixed-width _key_hash (cm_key_hash), not the key
+  strings. Their build sides carry a filter, so DuckDB pushes a Bloom filter of
+  the keys into the scan and decodes the other columns of the matching rows only.
 -#}
 {{
     config(
