@@ -10,7 +10,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_staged_keys',
         unique_key='_key_hash',
         on_schema_change='fail'
     )
