@@ -115,7 +115,7 @@ def prepare(db_path: str | os.PathLike, threads: int = 2, work_dir: str | os.Pat
 
 
 def run(db_path: str | os.PathLike, vars: dict | None = None, threads: int = 2,
-        memory_limit: str | None = "1500MB", work_dir: str | os.PathLike | None = None) -> dict:
+        memory_limit: str | None = "1200MB", work_dir: str | os.PathLike | None = None) -> dict:
     """Time a full build of the drift models on `db_path` (raw data, staging
     and hourly counts already built: see prepare) and return {'seconds',
     'peak_rss_mb', 'rows', 'windows', 'drift_rows', 'features', 'severities',
@@ -131,7 +131,7 @@ def run(db_path: str | os.PathLike, vars: dict | None = None, threads: int = 2,
             **_drift_shape(db_path), "vars": vars or {}, "memory_limit": memory_limit}
 
 
-def run_daily(db_path: str | os.PathLike, threads: int = 2, memory_limit: str | None = "1500MB",
+def run_daily(db_path: str | os.PathLike, threads: int = 2, memory_limit: str | None = "1200MB",
               work_dir: str | os.PathLike | None = None) -> dict:
     """After `run`: append one more hour of traffic, build the hourly models,
     then time the incremental `dbt build --selector daily` and return
