@@ -100,7 +100,8 @@ latest_logged as (
 -- lookup also tests the event_time found above, so DuckDB pushes the span of
 -- the touched events' times (zone maps skip the row groups logged outside it)
 -- and a second Bloom filter into the scan (measured at 20M log rows, one
--- thread: the model takes 0.60 s instead of 0.76 s with one wide lookup)
+-- thread, warm: the model's statement takes 0.60 s instead of 0.76 s with one
+-- wide lookup)
 logged_states as (
     select
         _key_hash,
@@ -154,8 +155,9 @@ relabeled_events as (
 -- event_time the log carries, as a second semi join: DuckDB pushes its min and
 -- max into the scan, zone maps skip the row groups staged outside the span of
 -- the late labels, and a second Bloom filter drops most false positives of the
--- first (measured at 20M rows, one thread: the model takes 0.75 s instead of
--- 1.15 s; one join on both columns pushes no Bloom filter and takes 1.24 s).
+-- first (measured at 20M rows, one thread, warm: the model's statement takes
+-- 0.75 s instead of 1.15 s; one join on both columns pushes no Bloom filter
+-- and takes 1.24 s).
 -- An old label widens the span, which costs time, never correctness.
 mispredicted as (
     select relabeled_events._key_hash, relabeled_events.event_time
