@@ -111,11 +111,19 @@
   thread: 1.3 s to fetch the 103 staged rows of 9,100 looked-up keys, 0.2 s
   to find them in the key column alone).
   So a narrow lookup finds the key hashes (cm_key_hash: fixed width, a third
-  cheaper to scan than the key strings) and window flags of the window's keys'
+  cheaper to scan than the key strings) and ingested_at of the window's keys'
   staged rows, the counts come from it, and the wide columns are fetched only
   for the rows a changed key keeps from before the window (usually a handful:
   a late retry, a correction of an old label). The portable form fetches them
   with a second lookup by key.
+  The fetch also matches the kept rows' own ingested_at (found by the narrow
+  lookup). DuckDB pushes their min and max into the scan, so zone maps skip the
+  row groups staged outside the span of the kept rows, and a Bloom filter of
+  the exact timestamps, which lets almost no other row through. A filter on the
+  key or row id alone lets about 1% of the rows through, enough to decode the
+  wide columns of nearly every vector in the span (measured at 16M staged
+  labels, 78 kept rows, fresh process: 0.48 s, against 0.07 s with the
+  ingested_at match).
 -#}
 {% macro default__cm_scope_judged_rows(validated, target_relation, since, columns, staged_invalid_reason, whole_keys=none) %}
     {{ return(cm_scope_judged_rows_sql(validated, target_relation, since, columns, staged_invalid_reason, whole_keys,
@@ -145,7 +153,7 @@
                            + ['status', 'reason'] -%}
     {%- set sql -%}
     with staged_keys as {{ 'materialized ' if by_row_id }}(
-        select {{ 'rowid as row_id, ' if by_row_id }}_key_hash, {{ cm_scope_in_window('ingested_at', since) }} as in_window
+        select {{ 'rowid as row_id, ' if by_row_id }}_key_hash, ingested_at, {{ cm_scope_in_window('ingested_at', since) }} as in_window
         from {{ target_relation }}
         -- the filter on the key side lets DuckDB push a Bloom filter of the keys into the scan
         where _key_hash in (select _key_hash from {{ validated }} where _key_hash is not null)
@@ -160,8 +168,7 @@
     staged_counts as (
         select
             _key_hash,
-            count(case when in_window then 1 end) as staged_rows,
-            count(case when not in_window then 1 end) as staged_rows_before
+            count(case when in_window then 1 end) as staged_rows
         from staged_keys
         group by _key_hash
     ),
@@ -170,8 +177,7 @@
         select
             new_counts._key_hash,
             new_counts._event_key,
-            {{ ('new_counts.' ~ whole_key_test) if whole_keys else 'false' }} as is_whole,
-            coalesce(staged_counts.staged_rows_before, 0) > 0 as has_rows_before
+            {{ ('new_counts.' ~ whole_key_test) if whole_keys else 'false' }} as is_whole
         from new_counts
         left join staged_counts on staged_counts._key_hash = new_counts._key_hash
         where new_counts.new_rows <> coalesce(staged_counts.staged_rows, 0)
@@ -182,23 +188,24 @@
 
     -- the staged rows the changed keys keep from before the window (rows a
     -- backfill or re-admission names are judged from their raw rows instead)
+    kept_keys as {{ 'materialized ' if by_row_id }}(
+        select {{ 'staged_keys.row_id, ' if by_row_id }}staged_keys._key_hash, staged_keys.ingested_at
+        from staged_keys
+        inner join changed_keys on changed_keys._key_hash = staged_keys._key_hash
+        where not staged_keys.in_window and not changed_keys.is_whole
+    ),
+
     kept_rows as {{ 'materialized ' if by_row_id }}(
         select {{ kept_columns | join(', ') }}
         from {{ target_relation }}
         {% if by_row_id -%}
-        where rowid in (
-            select staged_keys.row_id
-            from staged_keys
-            inner join changed_keys on changed_keys._key_hash = staged_keys._key_hash
-            where not staged_keys.in_window and not changed_keys.is_whole
-        )
+        where rowid in (select row_id from kept_keys)
         {%- else -%}
         where not {{ cm_scope_in_window('ingested_at', since) }}
-            and _key_hash in (
-                select _key_hash from changed_keys
-                where has_rows_before and not is_whole and _key_hash is not null
-            )
+            and _key_hash in (select _key_hash from kept_keys where _key_hash is not null)
         {%- endif %}
+            -- (a kept row is outside the window, so its ingested_at is not null)
+            and ingested_at in (select ingested_at from kept_keys where ingested_at is not null)
     )
 
     select {{ columns | join(', ') }}
