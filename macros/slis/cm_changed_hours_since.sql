@@ -83,9 +83,9 @@
 {% macro cm_data_as_of() -%}
     (
         select max(ingested_at) from (
-            select max(ingested_at) as ingested_at from {{ ref('stg_inference_rows') }}
+            select {{ cm_newest_value(ref('stg_inference_rows'), 'ingested_at') }} as ingested_at
             union all
-            select max(ingested_at) as ingested_at from {{ ref('stg_label_rows') }}
+            select {{ cm_newest_value(ref('stg_label_rows'), 'ingested_at') }} as ingested_at
         ) as newest
     )
 {%- endmacro %}
@@ -97,7 +97,7 @@
 
 {#- The staging and log watermarks a run consumed, written on every row it writes. -#}
 {% macro cm_sli_bookkeeping_columns() -%}
-    (select max(_staged_at) from {{ ref('stg_inference_rows') }}) as _staged_through,
+    {{ cm_newest_value(ref('stg_inference_rows'), '_staged_at') }} as _staged_through,
     (select coalesce(max(batch_id), 0) from {{ ref('int_event_state_log') }}) as _batch_id,
     {{ cm_data_as_of() }} as _as_of
 {%- endmacro %}

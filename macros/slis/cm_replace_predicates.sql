@@ -2,7 +2,8 @@
   Predicates of the `replace_where` strategy (macros/strategies): the rows of
   the target that an incremental run deletes and recomputes. A model filters
   its inputs with the same predicate, so what it inserts is exactly what the
-  delete cleared.
+  delete cleared. The changed hours (days) are inlined as literals when the
+  model executes (cm_in_timestamps), so the inputs are pruned by them.
 -#}
 
 {#- Hourly tables that depend on accepted inferences only. -#}
@@ -11,7 +12,7 @@
 {% endmacro %}
 
 {% macro default__cm_inference_hours_predicate(target) -%}
-    hour in ({{ cm_changed_hours_since(target, inference_rows=true, state_log=false, maturity=false) }})
+    {{ cm_in_timestamps('hour', cm_changed_hours_since(target, inference_rows=true, state_log=false, maturity=false)) }}
 {%- endmacro %}
 
 {#- Hourly tables that combine inferences, labels and label maturity. -#}
@@ -20,7 +21,7 @@
 {% endmacro %}
 
 {% macro default__cm_sli_hours_predicate(target) -%}
-    hour in ({{ cm_changed_hours_since(target) }})
+    {{ cm_in_timestamps('hour', cm_changed_hours_since(target)) }}
 {%- endmacro %}
 
 {#- Daily tables: every day that holds a changed hour. -#}
@@ -29,7 +30,7 @@
 {% endmacro %}
 
 {% macro default__cm_sli_days_predicate(target) -%}
-    day in ({{ cm_sli_changed_days(target) }})
+    {{ cm_in_timestamps('day', cm_sli_changed_days(target)) }}
 {%- endmacro %}
 
 {% macro cm_sli_changed_days(target) -%}
@@ -43,10 +44,10 @@
 
 {% macro default__cm_slo_events_predicate(target) -%}
     (
-        (sli_source = 'inference' and hour in (
-            {{ cm_changed_hours_since(target, inference_rows=true, state_log=false, maturity=false) }}))
-        or (sli_source = 'labels' and hour in (
-            {{ cm_changed_hours_since(target, inference_rows=false, state_log=true, maturity=true) }}))
+        (sli_source = 'inference' and {{ cm_in_timestamps('hour',
+            cm_changed_hours_since(target, inference_rows=true, state_log=false, maturity=false)) }})
+        or (sli_source = 'labels' and {{ cm_in_timestamps('hour',
+            cm_changed_hours_since(target, inference_rows=false, state_log=true, maturity=true)) }})
     )
 {%- endmacro %}
 
@@ -56,7 +57,7 @@
 {% endmacro %}
 
 {% macro default__cm_slo_status_predicate(target) -%}
-    hour in ({{ cm_slo_evaluation_hours(target) }})
+    {{ cm_in_timestamps('hour', cm_slo_evaluation_hours(target)) }}
 {%- endmacro %}
 
 {#-

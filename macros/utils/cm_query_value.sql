@@ -37,3 +37,31 @@
     {{ return(adapter.get_relation(database=relation.database, schema=relation.schema,
                                    identifier=relation.identifier) is not none) }}
 {% endmacro %}
+
+{#-
+  `column in (sql)` with the query's values inlined as timestamp literals when
+  the model executes (`1 = 0` when there are none). A warehouse prunes storage
+  by a literal list (DuckDB: zone maps on its min and max), while a subquery
+  is a join it plans from estimates: for the SLI models' changed hours, DuckDB
+  hashed the 1.7M-row hourly input instead of the few hundred hours (measured
+  at 20M rows: 0.35 s cold for one input). Above `max_values` values, or while
+  dbt parses, the subquery stays.
+-#}
+{% macro cm_in_timestamps(column, sql, max_values=5000) %}
+    {%- if not execute -%}
+        {{ return(column ~ ' in (' ~ sql ~ ')') }}
+    {%- endif -%}
+    {%- set values = run_query('select distinct * from (' ~ sql ~ ') as candidates').columns[0].values()
+                     | reject('none') | list -%}
+    {%- if values | length == 0 -%}
+        {{ return('1 = 0') }}
+    {%- elif values | length > max_values -%}
+        {{ return(column ~ ' in (' ~ sql ~ ')') }}
+    {%- endif -%}
+    {#- (joined as strings, not one cm_timestamp_literal call per value: a
+        thousand macro calls cost a tenth of a second) -#}
+    {%- set cast_open = 'cast(' ~ "'" -%}
+    {%- set cast_close = "'" ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
+    {{ return(column ~ ' in (' ~ cast_open ~ (values | map('string') | sort | join(cast_close ~ ', ' ~ cast_open))
+              ~ cast_close ~ ')') }}
+{% endmacro %}

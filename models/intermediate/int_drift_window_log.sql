@@ -122,7 +122,7 @@ select
     window_start,
     kind,
     {{ dbt.bool_or('own_inputs_changed') }} as own_inputs_changed,
-    (select max(_staged_at) from {{ ref('stg_inference_rows') }}) as _staged_through,
+    {{ cm_newest_value(ref('stg_inference_rows'), '_staged_at') }} as _staged_through,
     (select coalesce(max(_batch_id), 0) from counts) as _counts_batch
 from logged
 group by window_start, kind

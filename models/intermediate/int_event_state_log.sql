@@ -262,9 +262,9 @@ select
     changed_states.*,
     (
         select max(staged_at) from (
-            select max(_staged_at) as staged_at from {{ ref('stg_inference_rows') }}
+            select {{ cm_newest_value(ref('stg_inference_rows'), '_staged_at') }} as staged_at
             union all
-            select max(_staged_at) as staged_at from {{ ref('stg_label_rows') }}
+            select {{ cm_newest_value(ref('stg_label_rows'), '_staged_at') }} as staged_at
         ) as staged
     ) as _staged_through
 from changed_states

@@ -17,4 +17,4 @@
 }}
 
 {{ cm_slis_rollup('day',
-    (dbt.date_trunc('day', 'hour') ~ ' in (' ~ cm_sli_changed_days(this) ~ ')') if is_incremental() else none) }}
+    cm_in_timestamps(dbt.date_trunc('day', 'hour'), cm_sli_changed_days(this)) if is_incremental() else none) }}
