@@ -44,11 +44,12 @@
   by a literal list (DuckDB: zone maps on its min and max), while a subquery
   is a join it plans from estimates: for the SLI models' changed hours, DuckDB
   hashed the 1.7M-row hourly input instead of the few hundred hours (measured
-  at 20M rows: 0.35 s cold for one input). Above `max_values` values, or while
-  dbt parses, the subquery stays.
+  at 20M rows: 0.35 s cold for one input). Above `changed_hours_inline_limit`
+  values, or while dbt parses, the subquery stays.
 -#}
-{% macro cm_in_timestamps(column, sql, max_values=5000) %}
-    {%- if not execute -%}
+{% macro cm_in_timestamps(column, sql) %}
+    {%- set max_values = cm_config('changed_hours_inline_limit') | int -%}
+    {%- if not execute or max_values <= 0 -%}
         {{ return(column ~ ' in (' ~ sql ~ ')') }}
     {%- endif -%}
     {%- set values = run_query('select distinct * from (' ~ sql ~ ') as candidates').columns[0].values()
