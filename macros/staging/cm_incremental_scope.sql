@@ -40,13 +40,9 @@
     literal (none while nothing is staged). -#}
 {% macro cm_scope_since(target_relation) %}
     {%- set lookback = cm_config('ingestion_lookback_hours') | int -%}
-    {%- set newest = cm_query_value(cm_newest_value_sql(target_relation, 'ingested_at')) -%}
-    {%- if newest is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(cm_query_value("select " ~ dbt.dateadd('hour', -lookback, cm_timestamp_literal(newest)))) }}
+    {{ return(cm_query_value(
+        "select " ~ dbt.dateadd('hour', -lookback, cm_newest_value(target_relation, 'ingested_at')))) }}
 {% endmacro %}
-
 
 {#- Whether a row (raw: cast its ingested_at; staged: already typed) is in the
     window of rows that arrived since `since`. -#}

@@ -129,22 +129,10 @@ previous_states as (
         on latest_logged._key_hash = logged_states._key_hash and latest_logged.batch_id = logged_states.batch_id
 ),
 
--- the applied labels of the touched events (only the columns the state needs:
--- see touched_events). The lookup by key reads key and ingested_at only, the
--- columns label staging has just read; the label columns are then fetched by
--- key and ingested_at, so a Bloom filter of exact timestamps (not the ~1%
--- false positives of the key's) decides which vectors get decoded. An applied
--- label always has an ingested_at (staging quarantines a row without one);
--- the lookup reads all staged label rows, so it needs no status.
-label_keys as (
-    select _key_hash, ingested_at from {{ ref('stg_label_rows') }}
-    where _key_hash in (select _key_hash from touched_events where _key_hash is not null)
-),
-
+-- (only the columns the state needs: see touched_events)
 labels as (
     select _key_hash, label, labeled_at from {{ ref('stg_label_events') }}
-    where _key_hash in (select _key_hash from label_keys where _key_hash is not null)
-        and ingested_at in (select ingested_at from label_keys where ingested_at is not null)
+    where _key_hash in (select _key_hash from touched_events where _key_hash is not null)
 ),
 
 -- logged events whose inference was not re-staged: only their label changed,
