@@ -23,11 +23,13 @@ demo: venv
 
 # Two pytest workers (one per core of the reference machine): most of a test's
 # time is dbt's single-threaded Python, so two processes finish much sooner.
-# Whole files go to one worker, so a module's shared warehouse is built once.
+# Whole files go to one worker, so a module's shared warehouse is built once,
+# in the order tests/python/conftest.py gives them (longest first; without
+# --no-loadscope-reorder xdist would order files by their number of tests).
 TEST_WORKERS ?= 2
 
 test: venv
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests/python
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests/python
 
 bench: venv
 	$(BIN)/python -m classifier_monitor bench
