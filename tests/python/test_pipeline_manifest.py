@@ -6,32 +6,26 @@ from classifier_monitor import pipeline
 from classifier_monitor.pipeline import Pipeline
 
 
-def _flags(pipe: Pipeline, vars: dict | None = None) -> list[str]:
-    argv = ["run", "--project-dir", str(pipeline.PROJECT_DIR), "--profiles-dir", str(pipeline.PROJECT_DIR / "profiles"),
-            "--target-path", str(pipe.work_dir / "target"), "--log-path", str(pipe.work_dir / "logs"), "--quiet"]
-    return argv + (["--vars", '{"drift_psi_bins": 7}'] if vars else [])
-
-
 def test_a_manifest_is_parsed_once_per_database_name_and_vars(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "_MANIFESTS", {})
     monkeypatch.setattr(pipeline, "_COMMANDS_RUN", [0])
     first = Pipeline(tmp_path / "a" / "w.duckdb", work_dir=tmp_path / "dbt")
     first._env()
     # the process's first command parses as dbt always does
-    assert first._manifest(_flags(first)) is None
+    assert first._manifest(first._flags()) is None
 
     pipeline._COMMANDS_RUN[0] = 1
-    kept = first._manifest(_flags(first))
+    kept = first._manifest(first._flags())
     assert kept is not None and kept.nodes["model.classifier_monitor.fct_confusion_matrix_hourly"].database == "w"
     # another warehouse file with the same name elsewhere: the same manifest
     other = Pipeline(tmp_path / "b" / "w.duckdb", work_dir=tmp_path / "dbt")
     other._env()
-    assert other._manifest(_flags(other)) is kept
+    assert other._manifest(other._flags()) is kept
     # other vars, or another database name (dbt writes it into every relation): parsed again
-    assert first._manifest(_flags(first, vars=True)) not in (None, kept)
+    assert first._manifest(first._flags({"drift_psi_bins": 7})) not in (None, kept)
     renamed = Pipeline(tmp_path / "c" / "x.duckdb", work_dir=tmp_path / "dbt")
     renamed._env()
-    parsed = renamed._manifest(_flags(renamed))
+    parsed = renamed._manifest(renamed._flags())
     assert parsed is not kept and parsed.nodes["model.classifier_monitor.fct_confusion_matrix_hourly"].database == "x"
     assert len(pipeline._MANIFESTS) <= pipeline.MANIFESTS_KEPT
 
