@@ -148,10 +148,13 @@ def run_bench(db_path: str, n_inferences: int = 10_000_000, days: int = 30) -> i
     except ImportError:
         run_drift = None
     if run_drift is not None:
-        from classifier_monitor.bench_drift import run_daily
+        from classifier_monitor.bench_drift import floors, run_daily
 
         print("\n== Drift: full build ==")
         for key, value in run_drift(str(db)).items():
+            print(f"  {key}: {value}")
+        print("\n== Drift: floors, bare aggregations an exact build needs (docs/drift.md) ==")
+        for key, value in floors(str(db)).items():
             print(f"  {key}: {value}")
         print("\n== Drift: the next daily run (after one more hour of traffic) ==")
         for key, value in run_daily(str(db)).items():

@@ -16,6 +16,9 @@ it), set in a copy of the project's profile that only the benchmark uses.
     bench_drift.run("warehouse/monitor.duckdb")
     bench_drift.run_daily("warehouse/monitor.duckdb")  # then: the next daily run
 
+`floors` times bare statements that set a lower bound for any exact drift
+build (docs/drift.md, "Why 20 s is out of reach").
+
 `run_daily` measures what a scheduler pays once a day: one more hour of
 traffic lands (the last hour's inferences again an hour later, under new ids,
 and the next 10,000 generated labels), the hourly models take it in (not
@@ -176,3 +179,59 @@ def run_daily(db_path: str | os.PathLike, threads: int = 2, memory_limit: str | 
 
 if __name__ == "__main__":
     print(json.dumps(run(sys.argv[1]), indent=2, default=str))
+
+
+def _project_vars() -> dict:
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def _floor_sql(feature: str, slices: list[str], grain: str) -> str:
+    """One bare grouping-sets statement over the accepted inferences: per daily
+    window, model and value of each slice column, the rows of `feature` counted
+    per bucket (1024 log-spaced buckets per octave, with the moments a
+    histogram keeps) or per distinct value. Nothing is written: the outer
+    count(*) is what is returned."""
+    if grain == "bucket":
+        key = f"cast(floor(log2(abs({feature}) + 1e-300) * 1024) as integer)"
+        measures = f"count(*), sum({feature}), sum({feature} * {feature}), min({feature}), max({feature})"
+    else:
+        key, measures = feature, "count(*)"
+    sets = ", ".join(f"(window_start, model_name, grain_key, {column})" for column in slices)
+    return f"""
+        select count(*) from (
+            select {measures}
+            from (
+                select date_trunc('day', hour) as window_start, model_name, {', '.join(slices)},
+                       {key} as grain_key, {feature}
+                from staging.stg_inference_events
+                where {feature} is not null
+            ) as rows_
+            group by grouping sets ({sets})
+        ) as groups_"""
+
+
+def floors(db_path: str | os.PathLike, memory_limit: str = MEMORY_LIMIT, threads: int = 2) -> dict:
+    """Time the bare aggregations an exact drift build cannot do without, on a
+    built warehouse (read-only, DuckDB capped like the drift build): the bucket
+    histograms (what exact KS needs) and the counts per distinct value (what
+    exact Wasserstein needs wherever F - G changes sign), one statement per
+    numeric distribution (numeric_features and predicted_score), grouped by
+    every slice column (no overall group). Returns {'histograms_s',
+    'value_counts_s', 'histogram_rows', 'value_count_rows'}, the row counts per
+    distribution."""
+    config = _project_vars()
+    features = [*config["numeric_features"], "predicted_score"]
+    con = duckdb.connect(str(db_path), read_only=True,
+                         config={"memory_limit": memory_limit, "threads": threads})
+    figures = {"histograms_s": 0.0, "value_counts_s": 0.0, "histogram_rows": {}, "value_count_rows": {}}
+    try:
+        for grain, seconds, rows in (("bucket", "histograms_s", "histogram_rows"),
+                                     ("value", "value_counts_s", "value_count_rows")):
+            for feature in features:
+                started = time.perf_counter()
+                figures[rows][feature] = con.execute(_floor_sql(feature, config["slice_columns"], grain)).fetchone()[0]
+                figures[seconds] += time.perf_counter() - started
+            figures[seconds] = round(figures[seconds], 2)
+    finally:
+        con.close()
+    return figures

@@ -81,6 +81,12 @@ def cmd_bench(args) -> int:
 
     if args.next_hour:
         return run_next_hour(args.db, repeat=args.repeat, threads=args.threads)
+    if args.drift_floors:
+        from classifier_monitor.bench_drift import floors
+
+        for key, value in floors(args.db).items():
+            print(f"{key}: {value}")
+        return 0
     return run_bench(args.db, n_inferences=args.inferences, days=args.days)
 
 
@@ -134,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument("--days", type=int, default=30)
     sub.add_argument("--next-hour", action="store_true",
                      help="only re-measure the incremental run on the warehouses of an earlier bench")
+    sub.add_argument("--drift-floors", action="store_true",
+                     help="only time the bare aggregations an exact drift build needs, on the warehouse of an earlier bench")
     sub.add_argument("--repeat", type=int, default=3, help="with --next-hour: measurements per history size (median)")
     sub.add_argument("--threads", type=int, default=2, help="with --next-hour: dbt threads (1: per-model times do not overlap)")
 
