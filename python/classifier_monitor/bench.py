@@ -190,9 +190,13 @@ NEXT_HOUR_SQL = ["""
 """]
 
 
-def _next_hour(db: Path, label: str, threads: int = 2) -> dict:
+def _next_hour(db: Path, label: str, threads: int = 2, page_cache: str = "warm") -> dict:
     """The incremental run again on a copy of a built bench warehouse (runs in
-    the child process `_next_hour_in_child` starts)."""
+    the child process `_next_hour_in_child` starts). `page_cache` is the state
+    of the copy's pages in the OS page cache when the timed build starts:
+    "warm" (read through once: a host that keeps its warehouse in memory) or
+    "cold" (dropped: every read of the history goes to disk, as after an idle
+    hour on a host that reclaims idle page cache); see `_set_page_cache`."""
     copy = db.with_name(db.stem + "-next-hour.duckdb")
     shutil.copyfile(db, copy)
     try:
@@ -204,6 +208,7 @@ def _next_hour(db: Path, label: str, threads: int = 2) -> dict:
         # the copy's dirty pages go to disk now, not while the build is timed
         os.sync()
         _release_page_cache(db)
+        _set_page_cache(copy, page_cache)
         build = pipe.build(selector="hourly")
         models = _models_only(build)
         return {"models_s": sum(models.values()),
@@ -230,13 +235,33 @@ def _release_page_cache(*paths: Path) -> None:
                 os.close(descriptor)
 
 
-def _next_hour_in_child(db: Path, label: str, threads: int = 2) -> dict:
+def _set_page_cache(path: Path, state: str) -> None:
+    """Put a warehouse file's pages in a known state right before a timed run.
+    Left alone, the state is an accident of the machine: the reference machine
+    runs the kernel's proactive reclaim (DAMON `pageout` of pages idle for 60 s,
+    up to 128 MB/s), so a copy made a minute earlier is partly back on disk
+    when the build reads it, more of it the bigger the copy. "warm" reads the
+    file through once (sequentially, at page cache or disk speed), "cold"
+    drops it from the cache (measured 2026-12-07 at 10M rows: the confusion
+    pipeline 2.62 s warm, 3.84 s cold)."""
+    if state == "warm":
+        with open(path, "rb", buffering=0) as handle:
+            while handle.read(8 << 20):
+                pass
+    elif state == "cold":
+        _release_page_cache(path)
+    else:
+        raise ValueError(f"page_cache must be 'warm' or 'cold', not {state!r}")
+
+
+def _next_hour_in_child(db: Path, label: str, threads: int = 2, page_cache: str = "warm") -> dict:
     """One measurement in a fresh Python process, as a scheduler starts one: no
     module (dbt's, Great Expectations') is imported yet, and an earlier
     measurement cannot warm anything up for a later one."""
     code = ("import json, sys; from pathlib import Path; from classifier_monitor.bench import _next_hour; "
-            "print(json.dumps(_next_hour(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))))")
-    done = subprocess.run([sys.executable, "-c", code, str(db), label, str(threads)], capture_output=True, text=True)
+            "print(json.dumps(_next_hour(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4])))")
+    done = subprocess.run([sys.executable, "-c", code, str(db), label, str(threads), page_cache],
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"next-hour run on {db} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -254,10 +279,12 @@ def _median_run(runs: list[dict]) -> dict:
             "models_runs": [round(run["models_s"], 2) for run in runs]}
 
 
-def run_next_hour(db_path: str, repeat: int = 3, threads: int = 2) -> int:
+def run_next_hour(db_path: str, repeat: int = 3, threads: int = 2, page_cache: str = "warm") -> int:
     """`bench --next-hour`: re-measure only the incremental run (x1 and x2) on
     the warehouses of an earlier `make bench`, e.g. on a quieter machine. Each
-    measurement runs in a fresh process on a fresh copy; x1 and x2 alternate,
+    measurement runs in a fresh process on a fresh copy, whose pages are then
+    read through ("warm") or dropped ("cold") right before the timed build
+    (`_set_page_cache`); x1 and x2 alternate,
     `repeat` times, and the medians are printed. With `threads=1` dbt runs one
     model at a time, so per-model times do not overlap and add up to the work."""
     db = Path(db_path)
@@ -267,11 +294,12 @@ def run_next_hour(db_path: str, repeat: int = 3, threads: int = 2) -> int:
         return 1
     base_runs, twice_runs = [], []
     for _ in range(repeat):
-        base_runs.append(_next_hour_in_child(db, "base", threads))
-        twice_runs.append(_next_hour_in_child(double, "double", threads))
+        base_runs.append(_next_hour_in_child(db, "base", threads, page_cache))
+        twice_runs.append(_next_hour_in_child(double, "double", threads, page_cache))
     base, twice = _median_run(base_runs), _median_run(twice_runs)
     print(f"\n== Incremental run again: one more hour of inferences + the next 10,000 late labels "
-          f"(median of {repeat} fresh processes, {threads} dbt thread{'s' if threads != 1 else ''}) ==")
+          f"(median of {repeat} fresh processes, {threads} dbt thread{'s' if threads != 1 else ''}, "
+          f"page cache {page_cache}) ==")
     for name, figures in (("history x1", base), ("history x2", twice)):
         print(f"{name}: confusion pipeline {figures['pipeline_s']:.2f} s {figures['pipeline_runs']}, "
               f"all hourly models {figures['models_s']:.2f} s {figures['models_runs']}, "

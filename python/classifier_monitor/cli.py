@@ -80,7 +80,7 @@ def cmd_bench(args) -> int:
     from classifier_monitor.bench import run_bench, run_next_hour
 
     if args.next_hour:
-        return run_next_hour(args.db, repeat=args.repeat, threads=args.threads)
+        return run_next_hour(args.db, repeat=args.repeat, threads=args.threads, page_cache=args.page_cache)
     if args.drift_floors:
         from classifier_monitor.bench_drift import floors
 
@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_argument("--drift-floors", action="store_true",
                      help="only time the bare aggregations an exact drift build needs, on the warehouse of an earlier bench")
     sub.add_argument("--repeat", type=int, default=3, help="with --next-hour: measurements per history size (median)")
+    sub.add_argument("--page-cache", choices=["warm", "cold"], default="warm",
+                     help="with --next-hour: the warehouse copy read through (warm) or dropped (cold) before the run")
     sub.add_argument("--threads", type=int, default=2, help="with --next-hour: dbt threads (1: per-model times do not overlap)")
 
     sub = add("report", cmd_report)
