@@ -37,6 +37,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from classifier_monitor import contract
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # DuckDB's cap in both drift measurements. The process peaks at about this
@@ -177,13 +179,6 @@ def run_daily(db_path: str | os.PathLike, threads: int = 2, memory_limit: str | 
             "memory_limit": memory_limit}
 
 
-if __name__ == "__main__":
-    print(json.dumps(run(sys.argv[1]), indent=2, default=str))
-
-
-def _project_vars() -> dict:
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-
 
 def _floor_sql(feature: str, slices: list[str], grain: str) -> str:
     """One bare grouping-sets statement over the accepted inferences: per daily
@@ -215,12 +210,12 @@ def floors(db_path: str | os.PathLike, memory_limit: str = MEMORY_LIMIT, threads
     built warehouse (read-only, DuckDB capped like the drift build): the bucket
     histograms (what exact KS needs) and the counts per distinct value (what
     exact Wasserstein needs wherever F - G changes sign), one statement per
-    numeric distribution (numeric_features and predicted_score), grouped by
-    every slice column (no overall group). Returns {'histograms_s',
+    numeric distribution (the contract's numeric features, which the benchmark
+    generates, and predicted_score), grouped by every slice column (no overall
+    group). Returns {'histograms_s',
     'value_counts_s', 'histogram_rows', 'value_count_rows'}, the row counts per
     distribution."""
-    config = _project_vars()
-    features = [*config["numeric_features"], "predicted_score"]
+    features = [*contract.NUMERIC_FEATURES, "predicted_score"]
     con = duckdb.connect(str(db_path), read_only=True,
                          config={"memory_limit": memory_limit, "threads": threads})
     figures = {"histograms_s": 0.0, "value_counts_s": 0.0, "histogram_rows": {}, "value_count_rows": {}}
@@ -229,9 +224,13 @@ def floors(db_path: str | os.PathLike, memory_limit: str = MEMORY_LIMIT, threads
                                      ("value", "value_counts_s", "value_count_rows")):
             for feature in features:
                 started = time.perf_counter()
-                figures[rows][feature] = con.execute(_floor_sql(feature, config["slice_columns"], grain)).fetchone()[0]
+                figures[rows][feature] = con.execute(_floor_sql(feature, contract.SLICE_COLUMNS, grain)).fetchone()[0]
                 figures[seconds] += time.perf_counter() - started
             figures[seconds] = round(figures[seconds], 2)
     finally:
         con.close()
     return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(sys.argv[1]), indent=2, default=str))

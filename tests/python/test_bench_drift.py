@@ -3,7 +3,7 @@ child process with a memory cap and reports time, peak memory and the shape
 of what it built."""
 import duckdb
 
-from classifier_monitor import bench_drift
+from classifier_monitor import bench_drift, contract
 from classifier_monitor.generator import GeneratorConfig, write_demo
 
 
@@ -33,8 +33,7 @@ def _check_floors(db):
     distribution, as pandas counts them from the staged rows."""
     figures = bench_drift.floors(db, memory_limit="500MB")
     assert figures["histograms_s"] > 0 and figures["value_counts_s"] > 0
-    config = bench_drift._project_vars()
-    features = [*config["numeric_features"], "predicted_score"]
+    features = [*contract.NUMERIC_FEATURES, "predicted_score"]
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("select * from staging.stg_inference_events").df()
     rows["window_start"] = rows["hour"].dt.floor("D")
@@ -42,7 +41,7 @@ def _check_floors(db):
     for feature in features:
         present = rows[rows[feature].notna()]
         expected = sum(len(present.groupby(["window_start", "model_name", column, feature], dropna=False))
-                       for column in config["slice_columns"])
+                       for column in contract.SLICE_COLUMNS)
         assert figures["value_count_rows"][feature] == expected, feature
         # buckets are coarser than values, never finer
         assert 0 < figures["histogram_rows"][feature] <= expected
