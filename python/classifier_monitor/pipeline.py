@@ -104,6 +104,7 @@ class BuildResult:
     model_seconds: dict[str, float] = field(default_factory=dict)  # every node dbt ran, by name
     messages: list[str] = field(default_factory=list)
     node_types: dict[str, str] = field(default_factory=dict)  # name -> resource type (model, test, ...)
+    hook_sql: dict[str, str] = field(default_factory=dict)  # on-run-start/-end hook name -> the SQL it ran
 
 
 class Pipeline:
@@ -141,16 +142,18 @@ class Pipeline:
             result = dbtRunner(manifest=manifest).invoke(argv)
             _COMMANDS_RUN[0] += 1
         seconds = time.perf_counter() - started
-        timings, messages, types = {}, [], {}
+        timings, messages, types, hooks = {}, [], {}, {}
         for node_result in getattr(result.result, "results", None) or []:
             name = getattr(node_result.node, "name", str(node_result.node))
             timings[name] = node_result.execution_time
             types[name] = str(getattr(node_result.node, "resource_type", ""))
+            if types[name] == "operation":
+                hooks[name] = (getattr(node_result.node, "compiled_code", None) or "").strip()
             if str(node_result.status) not in ("success", "pass"):
                 messages.append(f"{name}: {node_result.status}: {node_result.message}")
         if result.exception is not None:
             messages.append(str(result.exception))
-        build = BuildResult(bool(result.success), seconds, timings, messages, types)
+        build = BuildResult(bool(result.success), seconds, timings, messages, types, hooks)
         if check and not build.success:
             raise BuildFailed("dbt " + " ".join(args) + " failed:\n" + "\n".join(messages))
         return build

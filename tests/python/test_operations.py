@@ -3,6 +3,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from classifier_monitor.contract import append_rows
 from classifier_monitor.pipeline import EXIT_LOCKED, PROJECT_DIR
 
@@ -53,7 +55,7 @@ def _freshness(pipeline) -> dict[str, str]:
                                  "--profiles-dir", str(PROJECT_DIR / "profiles"),
                                  "--target-path", str(pipeline.work_dir / "target"),
                                  "--log-path", str(pipeline.work_dir / "logs"), "--quiet"])
-    # (the results also hold the on-run-end hook, an operation)
+    # (the results also hold the on-run-start and on-run-end hooks, operations)
     return {node.node.name: str(node.status) for node in result.result.results
             if str(node.node.resource_type) == "source"}
 
@@ -92,6 +94,22 @@ def test_compile_on_a_fresh_warehouse_renders_every_model_without_building_anyth
     assert not {"staging", "intermediate", "marts"} & schemas
 
 
+def _duckdb_setting(pipeline, name: str) -> str:
+    """A DuckDB setting as the process's DuckDB instance has it now, read by a dbt
+    command. dbt-duckdb keeps the instance open between dbt commands of one
+    process, so this is what the last run ran with (`dbt show` runs no
+    on-run-start hook of its own)."""
+    from dbt.cli.main import dbtRunner
+
+    pipeline._env()
+    shown = dbtRunner().invoke(["show", "--inline", f"select current_setting('{name}') as setting",
+                                "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
+                                "--target-path", str(pipeline.work_dir / "target"),
+                                "--log-path", str(pipeline.work_dir / "logs"), "--quiet", "--output", "json"])
+    assert shown.success
+    return str(shown.result.results[0].agate_table.rows[0][0])
+
+
 def test_a_run_checkpoints_once_at_its_end_and_leaves_no_write_ahead_log(pipeline):
     """The profile raises DuckDB's checkpoint threshold (no checkpoint midway) and the
     on-run-end hook checkpoints: after a run the database file holds everything and
@@ -108,12 +126,39 @@ def test_a_run_checkpoints_once_at_its_end_and_leaves_no_write_ahead_log(pipelin
     assert list(hooks) == ["classifier_monitor-on-run-end-0"]
     wal = Path(pipeline.db_path + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0
-    pipeline._env()
-    from dbt.cli.main import dbtRunner
+    assert _duckdb_setting(pipeline, "checkpoint_threshold") == "953.6 MiB"  # 1GB, set by the profile
 
-    shown = dbtRunner().invoke(["show", "--inline", "select current_setting('checkpoint_threshold') as threshold",
-                                "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
-                                "--target-path", str(pipeline.work_dir / "target"),
-                                "--log-path", str(pipeline.work_dir / "logs"), "--quiet", "--output", "json"])
-    assert shown.success
-    assert "953.6 MiB" in str(shown.result.results[0].agate_table.rows[0][0])  # 1GB, set by the profile
+
+def test_runs_that_only_apply_increments_cap_duckdb_memory_and_full_builds_do_not(pipeline):
+    """The on-run-start hook (macros/operations/cm_run_memory_limit.sql) caps DuckDB's
+    buffer pool at incremental_memory_limit on a run that only applies increments,
+    and resets it to DuckDB's default on a first build, a --full-refresh, a backfill
+    and a run whose selection holds an incremental model not built yet, so a cap
+    never carries over to the next run of the process; a malformed size fails the
+    run before any model."""
+    from classifier_monitor.pipeline import BuildFailed
+
+    capped, uncapped = "set memory_limit = '512MB'", "reset memory_limit"
+    start = "classifier_monitor-on-run-start-0"
+    with pipeline.connect() as con:
+        append_rows(con, "inference_events", [{"event_id": f"e{i}", "event_time": "2026-01-01 10:00:00",
+                                               "ingested_at": "2026-01-01 10:00:01", "model_name": "m",
+                                               "model_version": "v1", "predicted_class": "a"}
+                                              for i in range(5)])
+    staging = "stg_inference_rows"
+    assert pipeline.build(select=staging).hook_sql[start] == uncapped            # first build of it
+    default = _duckdb_setting(pipeline, "memory_limit")
+    assert default != "488.2 MiB"
+    assert pipeline.build(select=staging).hook_sql[start] == capped              # an increment
+    assert _duckdb_setting(pipeline, "memory_limit") == "488.2 MiB"                         # 512MB in DuckDB's units
+    assert pipeline.build(select=f"{staging} stg_label_rows").hook_sql[start] == uncapped  # one model is new
+    assert _duckdb_setting(pipeline, "memory_limit") == default
+    assert pipeline.build(select=staging, full_refresh=True).hook_sql[start] == uncapped
+    backfill = {"backfill_start": "2026-01-01 00:00:00", "backfill_end": "2026-01-02 00:00:00"}
+    assert pipeline.build(select=staging, vars=backfill).hook_sql[start] == uncapped
+    assert pipeline.build(select=staging, vars={"incremental_memory_limit": None}).hook_sql[start] == uncapped
+    assert pipeline.build(select=staging, vars={"incremental_memory_limit": "1.5GB"}).hook_sql[start] \
+        == "set memory_limit = '1.5GB'"
+
+    with pytest.raises(BuildFailed, match="incremental_memory_limit.*lots"):
+        pipeline.build(select=staging, vars={"incremental_memory_limit": "lots"})
