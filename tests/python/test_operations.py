@@ -94,15 +94,15 @@ def test_compile_on_a_fresh_warehouse_renders_every_model_without_building_anyth
     assert not {"staging", "intermediate", "marts"} & schemas
 
 
-def _duckdb_setting(pipeline, name: str) -> str:
-    """A DuckDB setting as the process's DuckDB instance has it now, read by a dbt
-    command. dbt-duckdb keeps the instance open between dbt commands of one
-    process, so this is what the last run ran with (`dbt show` runs no
-    on-run-start hook of its own)."""
+def _duckdb_value(pipeline, sql: str) -> str:
+    """A one-value query on the process's DuckDB instance as it is now, run by a
+    dbt command that runs no on-run-start hook of its own (`dbt show`).
+    dbt-duckdb keeps the instance open between dbt commands of one process, so
+    this sees what the last run left behind."""
     from dbt.cli.main import dbtRunner
 
     pipeline._env()
-    shown = dbtRunner().invoke(["show", "--inline", f"select current_setting('{name}') as setting",
+    shown = dbtRunner().invoke(["show", "--inline", sql,
                                 "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
                                 "--target-path", str(pipeline.work_dir / "target"),
                                 "--log-path", str(pipeline.work_dir / "logs"), "--quiet", "--output", "json"])
@@ -122,43 +122,63 @@ def test_a_run_checkpoints_once_at_its_end_and_leaves_no_write_ahead_log(pipelin
                                                "model_version": "v1", "predicted_class": "a"}
                                               for i in range(50)])
     build = pipeline.build()
-    hooks = {name: seconds for name, seconds in build.model_seconds.items() if "on-run-end" in name}
-    assert list(hooks) == ["classifier_monitor-on-run-end-0"]
+    hooks = [sql for name, sql in build.hook_sql.items() if "on-run-end" in name]
+    assert hooks[1:] == ["checkpoint"]  # (the first: cm_run_memory_limit)
     wal = Path(pipeline.db_path + ".wal")
     assert not wal.exists() or wal.stat().st_size == 0
-    assert _duckdb_setting(pipeline, "checkpoint_threshold") == "953.6 MiB"  # 1GB, set by the profile
+    assert _duckdb_value(pipeline, "select current_setting('checkpoint_threshold')") == "953.6 MiB"  # 1GB, the profile's
+
+
+# the limit DuckDB's buffer pool enforces: RESET restores current_setting() but not this
+POOL_LIMIT = "select memory_limit from pragma_database_size()"
+
+
+def _bytes(size: str) -> float:
+    """DuckDB's printed size ('488.2 MiB', '18.7 GiB') in bytes."""
+    number, unit = size.split()
+    return float(number) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].index(unit)
 
 
 def test_runs_that_only_apply_increments_cap_duckdb_memory_and_full_builds_do_not(pipeline):
     """The on-run-start hook (macros/operations/cm_run_memory_limit.sql) caps DuckDB's
     buffer pool at incremental_memory_limit on a run that only applies increments,
-    and resets it to DuckDB's default on a first build, a --full-refresh, a backfill
-    and a run whose selection holds an incremental model not built yet, so a cap
-    never carries over to the next run of the process; a malformed size fails the
-    run before any model."""
+    and sets it back to DuckDB's default on a first build, a --full-refresh, a
+    backfill and a run whose selection holds an incremental model not built yet.
+    Every run ends by setting the default again (on-run-end), so the cap never
+    outlives the run in the process's DuckDB instance, even when the run fails; a
+    cap DuckDB cannot apply fails the run with DuckDB's message, and a malformed
+    size fails it before any model."""
     from classifier_monitor.pipeline import BuildFailed
 
-    capped, uncapped = "set memory_limit = '512MB'", "reset memory_limit"
-    start = "classifier_monitor-on-run-start-0"
+    capped = "set memory_limit = '512MB'"
+    start, end = "classifier_monitor-on-run-start-0", "classifier_monitor-on-run-end-0"
     with pipeline.connect() as con:
         append_rows(con, "inference_events", [{"event_id": f"e{i}", "event_time": "2026-01-01 10:00:00",
                                                "ingested_at": "2026-01-01 10:00:01", "model_name": "m",
                                                "model_version": "v1", "predicted_class": "a"}
                                               for i in range(5)])
+        default = con.execute("select current_setting('memory_limit')").fetchone()[0]  # 80% of RAM
+    uncapped = f"set memory_limit = '{default}'"
     staging = "stg_inference_rows"
-    assert pipeline.build(select=staging).hook_sql[start] == uncapped            # first build of it
-    default = _duckdb_setting(pipeline, "memory_limit")
-    assert default != "488.2 MiB"
-    assert pipeline.build(select=staging).hook_sql[start] == capped              # an increment
-    assert _duckdb_setting(pipeline, "memory_limit") == "488.2 MiB"                         # 512MB in DuckDB's units
+    first = pipeline.build(select=staging)
+    assert (first.hook_sql[start], first.hook_sql[end]) == (uncapped, uncapped)   # first build of it
+    increment = pipeline.build(select=staging)
+    assert (increment.hook_sql[start], increment.hook_sql[end]) == (capped, uncapped)
+    # not left behind (the default is set as DuckDB prints it, to 0.1 GiB)
+    assert _bytes(_duckdb_value(pipeline, POOL_LIMIT)) == pytest.approx(_bytes(default), rel=0.01)
     assert pipeline.build(select=f"{staging} stg_label_rows").hook_sql[start] == uncapped  # one model is new
-    assert _duckdb_setting(pipeline, "memory_limit") == default
     assert pipeline.build(select=staging, full_refresh=True).hook_sql[start] == uncapped
     backfill = {"backfill_start": "2026-01-01 00:00:00", "backfill_end": "2026-01-02 00:00:00"}
     assert pipeline.build(select=staging, vars=backfill).hook_sql[start] == uncapped
     assert pipeline.build(select=staging, vars={"incremental_memory_limit": None}).hook_sql[start] == uncapped
     assert pipeline.build(select=staging, vars={"incremental_memory_limit": "1.5GB"}).hook_sql[start] \
         == "set memory_limit = '1.5GB'"
+
+    # the hook's SET really reaches DuckDB's buffer pool: a cap below what it holds is refused, loudly
+    refused = pipeline.build(select=staging, vars={"incremental_memory_limit": "1KB"}, check=False)
+    assert not refused.success and refused.hook_sql[start] == "set memory_limit = '1KB'"
+    assert any("Out of Memory Error" in message and "memory limit" in message for message in refused.messages)
+    assert _bytes(_duckdb_value(pipeline, POOL_LIMIT)) == pytest.approx(_bytes(default), rel=0.01)
 
     with pytest.raises(BuildFailed, match="incremental_memory_limit.*lots"):
         pipeline.build(select=staging, vars={"incremental_memory_limit": "lots"})
