@@ -81,13 +81,32 @@
 
 {#- The raw rows to type and validate: the rows of the window (zone maps on
     ingested_at skip the old row groups of a table; a Parquet scan skips row
-    groups by their statistics), and every raw row of the whole keys. -#}
+    groups by their statistics), and every raw row of the whole keys.
+    The window is two branches, a range and the rows without a usable
+    ingested_at, not one `is null or >` test: a warehouse pushes a plain range
+    (or null test) on a column into its scan, but evaluates the disjunction row
+    by row over the whole raw table (DuckDB 1.5, 20M raw inferences: 0.26 s of
+    CPU in the scan against about 1 ms). The branches are disjoint, so their
+    union all is the window's rows, each once. -#}
 {% macro default__cm_scope_raw_rows(source_relation, since, whole_keys=none) %}
-    select * from {{ source_relation }}
-    where {{ cm_scope_in_window(cm_safe_cast('ingested_at', dbt.type_timestamp()), since) }}
-    {%- if whole_keys %}
+    {%- set ingested_at = cm_safe_cast('ingested_at', dbt.type_timestamp()) -%}
+    {%- set not_whole -%}
+        {%- if whole_keys %}
         and {{ cm_event_key('event_id') }} not in (
             select event_key from ({{ whole_keys }}) as whole_keys where event_key is not null)
+        {%- endif -%}
+    {%- endset -%}
+    {%- if since is none %}
+    select * from {{ source_relation }}
+    where true{{ not_whole }}
+    {%- else %}
+    select * from {{ source_relation }}
+    where {{ ingested_at }} > {{ cm_timestamp_literal(since) }}{{ not_whole }}
+    union all
+    select * from {{ source_relation }}
+    where {{ ingested_at }} is null{{ not_whole }}
+    {%- endif %}
+    {%- if whole_keys %}
     union all
     select * from {{ source_relation }}
     where {{ cm_event_key('event_id') }} in (
