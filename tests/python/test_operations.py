@@ -51,10 +51,7 @@ def _freshness(pipeline) -> dict[str, str]:
     from dbt.cli.main import dbtRunner
 
     pipeline._env()
-    result = dbtRunner().invoke(["source", "freshness", "--project-dir", str(PROJECT_DIR),
-                                 "--profiles-dir", str(PROJECT_DIR / "profiles"),
-                                 "--target-path", str(pipeline.work_dir / "target"),
-                                 "--log-path", str(pipeline.work_dir / "logs"), "--quiet"])
+    result = dbtRunner().invoke(["source", "freshness", *pipeline._flags()])
     # (the results also hold the on-run-start and on-run-end hooks, operations)
     return {node.node.name: str(node.status) for node in result.result.results
             if str(node.node.resource_type) == "source"}
@@ -102,10 +99,7 @@ def _duckdb_value(pipeline, sql: str) -> str:
     from dbt.cli.main import dbtRunner
 
     pipeline._env()
-    shown = dbtRunner().invoke(["show", "--inline", sql,
-                                "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
-                                "--target-path", str(pipeline.work_dir / "target"),
-                                "--log-path", str(pipeline.work_dir / "logs"), "--quiet", "--output", "json"])
+    shown = dbtRunner().invoke(["show", "--inline", sql, *pipeline._flags(), "--output", "json"])
     assert shown.success
     return str(shown.result.results[0].agate_table.rows[0][0])
 
